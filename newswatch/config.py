@@ -196,14 +196,14 @@ def _where(loc: tuple[int | str, ...], raw: Any) -> str:
     """'sources[3] (name 'heise'): url' from a pydantic error location."""
     parts: list[str] = []
     node = raw
-    for i, key in enumerate(loc):
+    for key in loc:
         if isinstance(key, int):
             parts[-1] = f"{parts[-1]}[{key}]" if parts else f"[{key}]"
             try:
                 node = node[key]
             except (IndexError, KeyError, TypeError):
                 node = None
-            if isinstance(node, dict) and "name" in node and i < len(loc) - 1:
+            if isinstance(node, dict) and "name" in node:
                 parts[-1] += f" (name {node['name']!r})"
         else:
             parts.append(str(key))

@@ -1,0 +1,238 @@
+"""Article extraction: HTML bytes in, an `Extracted` value out (pure; trafilatura never fetches).
+
+The page is decoded once (`decode_html`), parsed once into an lxml tree, our own metadata is read
+from that tree (`<html lang>`, `<link rel=canonical>`, the precise publication time) and the same
+tree is handed to trafilatura's `bare_extraction` (which works on a copy) for the text, title,
+author, date and site name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.utils import load_html
+
+from newswatch.model import Extracted
+
+# trafilatura logs every discarded page at WARNING; the outcome is in `Extracted.error` instead.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_PRESCAN_BYTES = 16_384
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{2,40})""")
+# WHATWG: these labels mean windows-1252 on the web.
+_AS_CP1252 = {"latin_1", "iso8859-1", "ascii", "cp1252"}
+_LANG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_\s])")
+_PRECISE_DATE_XPATH = (
+    "//meta[@property='article:published_time' or @name='article:published_time'"
+    " or @property='og:published_time' or @itemprop='datePublished'"
+    " or @name='pubdate' or @name='publishdate' or @name='date']/@content"
+    " | //time[@itemprop='datePublished']/@datetime"
+)
+_MIN_YEAR = 1990
+
+
+def decode_html(body: bytes) -> str:
+    """Bytes of an HTML page to text.
+
+    A BOM wins; then a declared charset (`<meta charset>`, `http-equiv`, or an XML declaration in the
+    first 16 KB) unless the bytes are valid UTF-8 with non-ASCII in them (a mislabelled UTF-8 page is
+    far more common than Latin-1 that happens to be valid UTF-8); with no declaration: UTF-8, and
+    windows-1252 when that fails (the web's legacy default). Never raises: undecodable bytes become U+FFFD.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, errors="replace")
+    declared = _declared_charset(body[:_PRESCAN_BYTES])
+    if declared and declared != "utf-8":
+        if not body.isascii() and _is_utf8(body):
+            return body.decode("utf-8")
+        return body.decode(declared, errors="replace")
+    if _is_utf8(body):
+        return body.decode("utf-8")
+    if declared == "utf-8":
+        return body.decode("utf-8", errors="replace")
+    return body.decode("cp1252", errors="replace")
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The charset the page declares, as a Python codec name (utf-16 labels count as utf-8, as in browsers)."""
+    m = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    if not m:
+        return None
+    try:
+        name = codecs.lookup(m.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if name.startswith("utf-16") or name.startswith("utf-32") or name == "utf-8":
+        return "utf-8"
+    return "cp1252" if name in _AS_CP1252 else name
+
+
+def normalize_lang(value: str | None) -> str | None:
+    """'fr-FR', 'en_US', 'DE' -> 'fr', 'en', 'de'; anything else -> None."""
+    if not value:
+        return None
+    m = _LANG.match(value)
+    return m.group(1).lower() if m else None
+
+
+def parse_html_tree(html: bytes | str) -> HtmlElement | None:
+    """Decode (bytes) and parse a page once; None when it is not HTML at all."""
+    text = decode_html(html) if isinstance(html, bytes) else html
+    if not text.strip():
+        return None
+    try:
+        return load_html(text)
+    except (ValueError, TypeError):
+        return None
+
+
+def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
+    """The main text and metadata of one article page. Failure is a value: `text=None`, `error` one line."""
+    try:
+        tree = parse_html_tree(html)
+        if tree is None:
+            return Extracted(text=None, error="empty page" if not _has_content(html) else "not HTML")
+        return _extract_from_tree(tree, url)
+    except Exception as exc:  # a library bug on odd input must not take the run down
+        return Extracted(text=None, error=f"extraction failed: {type(exc).__name__}: {_one_line(str(exc))}")
+
+
+def _has_content(html: bytes | str) -> bool:
+    return bool(html.strip())
+
+
+def _one_line(s: str, limit: int = 200) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _extract_from_tree(tree: HtmlElement, url: str | None) -> Extracted:
+    lang = extract_html_lang(tree)
+    canonical = extract_canonical_url(tree, url)
+    precise_date = _precise_published_at(tree)
+    doc = bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+    )
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text or not text.strip():
+        title = _clean(getattr(doc, "title", None)) if doc is not None else None
+        return Extracted(
+            text=None, title=title, lang=lang, canonical_url=canonical, error="no article text found"
+        )
+    return Extracted(
+        text=text.strip(),
+        title=_clean(doc.title),
+        author=_clean(doc.author),
+        published_at=precise_date or _day_to_utc(doc.date),
+        site_name=_clean(doc.sitename),
+        lang=lang,
+        canonical_url=canonical,
+    )
+
+
+def _clean(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def extract_html_lang(tree: HtmlElement) -> str | None:
+    """`<html lang>` (or xml:lang), else `<meta http-equiv=content-language>`, else `og:locale`: 2 letters."""
+    root = tree.getroottree().getroot()
+    for value in (root.get("lang"), root.get("{http://www.w3.org/XML/1998/namespace}lang")):
+        if lang := normalize_lang(value):
+            return lang
+    for value in tree.xpath(
+        "//meta[translate(@http-equiv,'CONTENTLANGUAGE','contentlanguage')='content-language']/@content"
+        " | //meta[@property='og:locale']/@content"
+    ):
+        if lang := normalize_lang(str(value)):
+            return lang
+    return None
+
+
+def extract_canonical_url(tree: HtmlElement, page_url: str | None = None) -> str | None:
+    """`<link rel=canonical href>`, made absolute against `page_url`; http(s) only."""
+    for link in tree.iter("link"):
+        rels = (link.get("rel") or "").lower().split()
+        if "canonical" in rels and (href := (link.get("href") or "").strip()):
+            return absolute_http_url(href, page_url)
+    return None
+
+
+def extract_og_url(tree: HtmlElement, page_url: str | None = None) -> str | None:
+    """`<meta property="og:url">`, made absolute; http(s) only."""
+    for value in tree.xpath("//meta[@property='og:url']/@content"):
+        if url := absolute_http_url(str(value).strip(), page_url):
+            return url
+    return None
+
+
+def absolute_http_url(href: str, base: str | None = None) -> str | None:
+    """`href` resolved against `base`, without its fragment; None unless the result is http(s) with a host."""
+    href = href.strip()
+    if not href:
+        return None
+    try:
+        joined = urljoin(base, href) if base else href
+        parts = urlsplit(joined)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return parts._replace(scheme=parts.scheme.lower(), fragment="").geturl()
+
+
+def _precise_published_at(tree: HtmlElement) -> datetime | None:
+    for value in tree.xpath(_PRECISE_DATE_XPATH):
+        if when := parse_iso_datetime(str(value)):
+            return when
+    return None
+
+
+def parse_iso_datetime(value: str) -> datetime | None:
+    """An ISO 8601 timestamp to an aware UTC datetime (naive means UTC); None if unparseable or < 1990."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when if when.year >= _MIN_YEAR else None
+
+
+def _day_to_utc(day: str | None) -> datetime | None:
+    """trafilatura's 'YYYY-MM-DD' date to midnight UTC."""
+    if not day:
+        return None
+    return parse_iso_datetime(day[:10])

@@ -1,0 +1,374 @@
+"""Plain-Python composition of the stages: what the Prefect flow calls, one source at a time.
+
+A poll of one source: fetch (conditional GET, body-hash skip) → discover entries → skip the articles
+already stored → fetch the new pages (polite, concurrent) → extract (process pool) → assemble →
+fingerprint and classify → one write transaction. A failure anywhere becomes the source's outcome,
+recorded in `fetches`; it never stops the other sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from newswatch.assemble import build_article, entry_key
+from newswatch.classify import Classifier
+from newswatch.clustering import prepare_article
+from newswatch.config import Config, SourceConfig
+from newswatch.extract_pool import ExtractPool
+from newswatch.feeds import parse_feed
+from newswatch.fetch import Fetcher
+from newswatch.folders import load_folder
+from newswatch.model import Article, Discovery, Entry, Extracted, FetchRecord, FetchResult, Outcome, SourceReport
+from newswatch.pages import parse_listing_page
+from newswatch.persist import Sighting, WriteResult, write_batch
+from newswatch.reclassify import classifier_for
+from newswatch.schedule import is_due, next_state
+from newswatch.store import Store
+from newswatch.store.articles import KnownArticle, get_known_articles
+from newswatch.store.fetches import SourceState, get_source_states
+from newswatch.urls import canonicalize_url
+
+log = logging.getLogger("newswatch.pipeline")
+
+# A page that fails like this will not come back: keep the article with what the feed gave.
+_PERMANENT_PAGE_FAILURES = {Outcome.HTTP_ERROR, Outcome.TOO_LARGE, Outcome.ROBOTS, Outcome.REDIRECT_ERROR}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+@dataclass
+class _Page:
+    entry: Entry
+    key: str
+    fetched: FetchResult | None = None
+    html: bytes | None = None
+    extracted: Extracted | None = None
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    reports: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def new_articles(self) -> int:
+        return sum(r.new_articles for r in self.reports)
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [r for r in self.reports if r.outcome not in (Outcome.OK, Outcome.NOT_MODIFIED)]
+
+
+class PollSession:
+    """Shared resources of one poll run: the HTTP client, the extraction pool, the classifier."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        run_id: str | None = None,
+        now: Callable[[], datetime] = utcnow,
+        classifier: Classifier | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.run_id = run_id or uuid.uuid4().hex
+        self.now = now
+        self.classifier = classifier or classifier_for(config)
+        self.fetcher = Fetcher(config.fetch, allow_private_networks=config.allow_private_networks)
+        self.extractor = ExtractPool(
+            workers=config.extract.workers,
+            page_timeout=config.extract.page_timeout,
+            recycle_after=config.extract.recycle_after,
+        )
+        self._page_threads = ThreadPoolExecutor(
+            max_workers=config.fetch.concurrency, thread_name_prefix="newswatch-fetch"
+        )
+        self._states_lock = threading.Lock()
+        with store.read() as con:
+            self._states: dict[str, SourceState] = get_source_states(con)
+
+    def __enter__(self) -> PollSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._page_threads.shutdown(wait=True, cancel_futures=True)
+        self.extractor.close()
+        self.fetcher.close()
+
+    # -- which sources ---------------------------------------------------------------------------
+
+    def select_sources(self, names: Sequence[str] = (), *, only_due: bool = False) -> list[SourceConfig]:
+        chosen = [self.config.source(n) for n in names] if names else [s for s in self.config.sources if s.enabled]
+        if only_due:
+            now = self.now()
+            chosen = [s for s in chosen if is_due(self._states.get(s.name), now)]
+        return chosen
+
+    # -- one source ------------------------------------------------------------------------------
+
+    def poll_source(self, name: str) -> SourceReport:
+        """Poll one source; never raises: whatever goes wrong is its outcome, recorded in `fetches`."""
+        source = self.config.source(name)
+        started = self.now()
+        try:
+            return self._poll(source, started)
+        except Exception as exc:  # a bug or an unforeseen failure: record it, keep the run going
+            log.exception("source %s failed", name)
+            error = one_line(f"{type(exc).__name__}: {exc}")
+            return self._record_failure(source, started, Outcome.ERROR, None, error)
+
+    def _poll(self, source: SourceConfig, started: datetime) -> SourceReport:
+        state = self._states.get(source.name)
+        fetched: FetchResult | None = None
+        body_hash: str | None = None
+        if source.kind == "folder":
+            path = self.config.resolve(source.path or "")
+            if not path.is_dir():
+                return self._record_failure(source, started, Outcome.NOT_FOUND, None, f"folder not found: {path}")
+            discovery = load_folder(path)
+            location = str(path)
+        else:
+            assert source.url
+            location = source.url
+            fetched = self.fetcher.fetch(
+                source.url,
+                etag=state.etag if state else None,
+                last_modified=state.last_modified if state else None,
+                trusted=True,
+            )
+            if fetched.outcome is Outcome.NOT_MODIFIED:
+                return self._record_unchanged(source, started, fetched)
+            if not fetched.ok:
+                return self._record_failure(
+                    source, started, fetched.outcome, fetched.status, fetched.error or str(fetched.outcome), fetched
+                )
+            body_hash = hashlib.sha256(fetched.body).hexdigest()
+            if state is not None and state.body_hash == body_hash:
+                return self._record_unchanged(source, started, fetched)
+            discovery = self._discover(source, fetched)
+        if discovery.error:
+            return self._record_failure(
+                source, started, Outcome.PARSE_ERROR, fetched.status if fetched else None,
+                one_line(f"{location}: {discovery.error}"), fetched,
+            )  # fmt: skip
+        return self._ingest(source, started, discovery, fetched, body_hash, location)
+
+    def _discover(self, source: SourceConfig, fetched: FetchResult) -> Discovery:
+        base = fetched.final_url or fetched.url
+        if source.kind == "feed":
+            return parse_feed(fetched.body, base_url=base, content_type=fetched.content_type, now=self.now())
+        return parse_listing_page(fetched.body, base, selector=source.selector, link_pattern=source.link_pattern)
+
+    # -- entries to articles ---------------------------------------------------------------------
+
+    def _todo(self, source: SourceConfig, entries: Sequence[Entry]) -> tuple[list[_Page], int, list[Sighting]]:
+        """The entries whose page must be fetched: not stored yet, or updated since (per the feed)."""
+        keyed = [(e, entry_key(e)) for e in entries]
+        keys = [k for _, k in keyed if k]
+        urls = [canonicalize_url(e.url) for e, k in keyed if k and e.url]
+        with self.store.read() as con:
+            known: dict[str, KnownArticle] = get_known_articles(con, keys, urls)
+        todo: list[_Page] = []
+        skipped = 0
+        sightings: list[Sighting] = []
+        seen: set[str] = set()
+        for entry, key in keyed:
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            hit = known.get(key) or (known.get(canonicalize_url(entry.url)) if entry.url else None)
+            updated = (
+                hit is not None
+                and entry.updated_at is not None
+                and hit.feed_updated_at is not None
+                and entry.updated_at > hit.feed_updated_at
+            )
+            if hit is not None and not updated:
+                skipped += 1
+                if entry.url:
+                    sightings.append(Sighting(hit.id, canonicalize_url(entry.url)))
+                continue
+            todo.append(_Page(entry, key))
+        if source.max_articles is not None:
+            todo = todo[: source.max_articles]
+        return todo, skipped, sightings
+
+    def _fetch_pages(self, pages: Sequence[_Page]) -> None:
+        def one(p: _Page) -> None:
+            if p.entry.html is not None or p.entry.text is not None:
+                p.html = p.entry.html
+                return
+            assert p.entry.url
+            p.fetched = self.fetcher.fetch(p.entry.url, trusted=False, check_robots=self.config.fetch.respect_robots)
+            if p.fetched.ok:
+                p.html = p.fetched.body
+
+        list(self._page_threads.map(one, pages))
+
+    def _extract(self, pages: Sequence[_Page]) -> None:
+        jobs = [(p.key, p.html, (p.fetched.final_url if p.fetched else None) or p.entry.url)
+                for p in pages if p.html]  # fmt: skip
+        feed_html = [(p.key + "#feed", p.entry.content_html.encode("utf-8"), p.entry.url)
+                     for p in pages if p.html is None and p.entry.content_html]  # fmt: skip
+        results = self.extractor.extract([*jobs, *feed_html]) if (jobs or feed_html) else {}
+        for p in pages:
+            p.extracted = results.get(p.key) or results.get(p.key + "#feed")
+
+    def _ingest(
+        self,
+        source: SourceConfig,
+        started: datetime,
+        discovery: Discovery,
+        fetched: FetchResult | None,
+        body_hash: str | None,
+        location: str,
+    ) -> SourceReport:
+        report = SourceReport(source=source.name, outcome=Outcome.OK, entries=len(discovery.entries))
+        todo, report.skipped_known, sightings = self._todo(source, discovery.entries)
+        self._fetch_pages(todo)
+        page_records: list[FetchRecord] = []
+        usable: list[_Page] = []
+        for p in todo:
+            f = p.fetched
+            if f is not None and not f.ok:
+                report.failed_pages += 1
+                page_records.append(self._page_record(source, f))
+                report.page_errors.append(one_line(f.error or str(f.outcome)))
+                if f.outcome not in _PERMANENT_PAGE_FAILURES or not p.entry.title:
+                    continue  # transient (or refused): not stored, tried again next poll
+            usable.append(p)  # a page gone for good is kept with what the feed gave
+        self._extract(usable)
+        now = self.now()
+        articles: list[Article] = []
+        for p in usable:
+            final = p.fetched.final_url if (p.fetched and p.fetched.ok) else None
+            if p.extracted is not None and p.extracted.error and p.html is not None:
+                page_records.append(
+                    FetchRecord(source=source.name, url=p.entry.url, started_at=now, outcome=Outcome.PARSE_ERROR,
+                                error=one_line(f"{p.entry.url}: {p.extracted.error}"))
+                )  # fmt: skip
+            a = build_article(
+                p.entry, p.extracted, source=source.name, fetched_at=now, final_url=final,
+                source_lang=source.lang, min_text_chars=self.config.extract.min_text_chars,
+            )  # fmt: skip
+            if a is not None:
+                articles.append(a)
+                if p.entry.url:
+                    sightings.append(Sighting(a.id, canonicalize_url(p.entry.url)))
+                if a.id != p.key:
+                    sightings.append(Sighting(a.id, a.canonical_url))
+        prepared = [prepare_article(a, self.config.dedupe) for a in articles]
+        classifications = {a.id: self.classifier.classify(a.title, a.text, a.lang) for a in articles}
+        record = FetchRecord(
+            source=source.name, url=location, started_at=started, outcome=Outcome.OK,
+            status=fetched.status if fetched else None, error=discovery.warning,
+            elapsed_s=(self.now() - started).total_seconds(), entries=len(discovery.entries),
+            failed_pages=report.failed_pages,
+        )  # fmt: skip
+        def make_state(result: WriteResult) -> SourceState:
+            # the schedule depends on what the poll yielded, so the state is made inside the write
+            return self._next_state(
+                source, Outcome.OK, record.status, None, fetched, body_hash, result.new,
+                len(discovery.entries), result.labelled,
+            )  # fmt: skip
+
+        result = write_batch(
+            self.store, prepared=prepared, classifications=classifications,
+            classifier_version=self.classifier.version, sightings=sightings, source=source.name,
+            fetch_records=[record], page_records=page_records, make_state=make_state, source_kind=source.kind,
+            source_location=location, run_id=self.run_id, cfg=self.config.dedupe, now=now,
+        )  # fmt: skip
+        with self._states_lock:
+            self._states[source.name] = make_state(result)
+        report.new_articles = result.new
+        report.updated_articles = result.updated
+        report.new_by_lang = dict(result.new_by_lang)
+        report.elapsed_s = (self.now() - started).total_seconds()
+        if discovery.warning:
+            report.error = discovery.warning
+        return report
+
+    # -- recording -------------------------------------------------------------------------------
+
+    def _interval(self, source: SourceConfig) -> tuple[float, bool]:
+        if source.interval == "auto":
+            return self.config.default_interval, True
+        return (source.interval or self.config.default_interval), False
+
+    def _next_state(
+        self,
+        source: SourceConfig,
+        outcome: Outcome,
+        status: int | None,
+        error: str | None,
+        fetched: FetchResult | None,
+        body_hash: str | None,
+        new: int,
+        entries: int,
+        labelled: int,
+    ) -> SourceState:
+        interval, auto = self._interval(source)
+        return next_state(
+            self._states.get(source.name), name=source.name, now=self.now(), outcome=outcome, status=status,
+            error=error, interval_s=interval, auto=auto, new_articles=new, entries=entries, labelled=labelled,
+            etag=fetched.etag if fetched else None, last_modified=fetched.last_modified if fetched else None,
+            body_hash=body_hash,
+        )  # fmt: skip
+
+    def _page_record(self, source: SourceConfig, f: FetchResult) -> FetchRecord:
+        return FetchRecord(
+            source=source.name, url=f.url, started_at=self.now(), outcome=f.outcome, status=f.status,
+            error=one_line(f.error or str(f.outcome)), elapsed_s=f.elapsed_s,
+        )  # fmt: skip
+
+    def _record(
+        self, source: SourceConfig, started: datetime, outcome: Outcome, status: int | None, error: str | None,
+        fetched: FetchResult | None,
+    ) -> None:  # fmt: skip
+        location = source.url or (str(self.config.resolve(source.path)) if source.path else None)
+        record = FetchRecord(
+            source=source.name, url=location, started_at=started, outcome=outcome, status=status, error=error,
+            elapsed_s=(self.now() - started).total_seconds(),
+        )  # fmt: skip
+        state = self._next_state(source, outcome, status, error, fetched, None, 0, 0, 0)
+        write_batch(
+            self.store, prepared=[], classifications={}, classifier_version=self.classifier.version,
+            sightings=[], source=source.name, fetch_records=[record], page_records=[], make_state=lambda _: state,
+            source_kind=source.kind, source_location=location, run_id=self.run_id, cfg=self.config.dedupe,
+            now=self.now(),
+        )  # fmt: skip
+        with self._states_lock:
+            self._states[source.name] = state
+
+    def _record_failure(
+        self, source: SourceConfig, started: datetime, outcome: Outcome, status: int | None, error: str,
+        fetched: FetchResult | None = None,
+    ) -> SourceReport:  # fmt: skip
+        error = one_line(error)
+        self._record(source, started, outcome, status, error, fetched)
+        return SourceReport(source=source.name, outcome=outcome, error=error,
+                            elapsed_s=(self.now() - started).total_seconds())  # fmt: skip
+
+    def _record_unchanged(self, source: SourceConfig, started: datetime, fetched: FetchResult) -> SourceReport:
+        self._record(source, started, Outcome.NOT_MODIFIED, fetched.status, None, fetched)
+        return SourceReport(source=source.name, outcome=Outcome.NOT_MODIFIED,
+                            elapsed_s=(self.now() - started).total_seconds())  # fmt: skip

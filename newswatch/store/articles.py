@@ -1,0 +1,211 @@
+"""Articles, their LSH bands, story keys and sightings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from newswatch.model import Article
+from newswatch.store.rows import insert_rows
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    id: str
+    content_hash: str
+    feed_updated_at: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An article as stored: the extracted article plus what dedupe decided."""
+
+    article: Article
+    cluster_id: str
+    duplicate_of: str | None
+    story_id: str
+    minhash: bytes | None
+    story_features: str | None
+    word_count: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An earlier article that may be a duplicate or the same story."""
+
+    id: str
+    cluster_id: str | None
+    story_id: str | None
+    duplicate_of: str | None
+    minhash: bytes | None
+    story_features: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+
+
+_CANDIDATE_COLS = "id, cluster_id, story_id, duplicate_of, minhash, story_features, published_at, fetched_at"
+
+
+def _candidates(rows: Iterable[tuple[object, ...]]) -> list[Candidate]:
+    out = []
+    for r in rows:
+        mh = r[4]
+        out.append(
+            Candidate(
+                id=str(r[0]),
+                cluster_id=r[1] if r[1] is None else str(r[1]),
+                story_id=r[2] if r[2] is None else str(r[2]),
+                duplicate_of=r[3] if r[3] is None else str(r[3]),
+                minhash=bytes(mh) if mh is not None else None,  # type: ignore[call-overload]
+                story_features=r[5] if r[5] is None else str(r[5]),
+                published_at=r[6],  # type: ignore[arg-type]
+                fetched_at=r[7],  # type: ignore[arg-type]
+            )
+        )
+    return out
+
+
+def get_known_articles(
+    con: duckdb.DuckDBPyConnection, ids: Sequence[str], urls: Sequence[str] = ()
+) -> dict[str, KnownArticle]:
+    """Stored articles by id, and by any canonical URL a source listed them under (keyed by that URL)."""
+    out: dict[str, KnownArticle] = {}
+    if ids:
+        for r in con.execute(
+            "SELECT a.id, a.content_hash, a.feed_updated_at, a.source FROM articles a "
+            "JOIN (SELECT unnest(?::VARCHAR[]) AS id) q ON q.id = a.id",
+            [sorted(set(ids))],
+        ).fetchall():
+            out[r[0]] = KnownArticle(r[0], r[1], r[2], r[3])
+    if urls:
+        for r in con.execute(
+            "SELECT s.url, a.id, a.content_hash, a.feed_updated_at, a.source FROM article_sightings s "
+            "JOIN (SELECT unnest(?::VARCHAR[]) AS u) q ON q.u = s.url JOIN articles a ON a.id = s.article_id",
+            [sorted(set(urls))],
+        ).fetchall():
+            out.setdefault(r[0], KnownArticle(r[1], r[2], r[3], r[4]))
+    return out
+
+
+def get_by_content_hash(con: duckdb.DuckDBPyConnection, hashes: Sequence[str]) -> dict[str, Candidate]:
+    """The earliest original article for each content hash."""
+    if not hashes:
+        return {}
+    rows = con.execute(
+        f"SELECT content_hash, {_CANDIDATE_COLS} FROM articles a "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS h) q ON q.h = a.content_hash "
+        "ORDER BY (duplicate_of IS NULL) DESC, fetched_at, id",
+        [list(set(hashes))],
+    ).fetchall()
+    out: dict[str, Candidate] = {}
+    for r in rows:
+        out.setdefault(str(r[0]), _candidates([r[1:]])[0])
+    return out
+
+
+def _keyed(rows: list[tuple[object, ...]]) -> dict[object, list[Candidate]]:
+    out: dict[object, list[Candidate]] = {}
+    for r in rows:
+        out.setdefault(r[0], []).extend(_candidates([r[1:]]))
+    return out
+
+
+def get_band_candidates(con: duckdb.DuckDBPyConnection, band_keys: Sequence[int]) -> dict[int, list[Candidate]]:
+    """Articles sharing an LSH band key, by key: one indexed lookup, no scan of the history."""
+    if not band_keys:
+        return {}
+    rows = con.execute(
+        f"SELECT b.band_key, {', '.join('a.' + c for c in _CANDIDATE_COLS.split(', '))} "
+        "FROM (SELECT unnest(?::BIGINT[]) AS k) q "
+        "JOIN article_bands b ON b.band_key = q.k JOIN articles a ON a.id = b.article_id",
+        [sorted(set(band_keys))],
+    ).fetchall()
+    return {int(k): v for k, v in _keyed(rows).items()}  # type: ignore[call-overload]
+
+
+def get_story_candidates(
+    con: duckdb.DuckDBPyConnection, story_keys: Sequence[str], since: datetime
+) -> dict[str, list[Candidate]]:
+    """Articles seen since `since` sharing a story blocking key, by key."""
+    if not story_keys:
+        return {}
+    rows = con.execute(
+        f"SELECT s.story_key, {', '.join('a.' + c for c in _CANDIDATE_COLS.split(', '))} "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS k) q "
+        "JOIN story_keys s ON s.story_key = q.k JOIN articles a ON a.id = s.article_id "
+        "WHERE s.seen_at >= ?",
+        [sorted(set(story_keys)), since],
+    ).fetchall()
+    return {str(k): v for k, v in _keyed(rows).items()}
+
+
+_ARTICLE_COLS = (
+    "id", "url", "canonical_url", "source", "title", "author", "published_at", "fetched_at",
+    "feed_updated_at", "lang", "text", "summary", "site_name", "guid", "extraction", "content_hash",
+    "word_count", "cluster_id", "duplicate_of", "story_id", "minhash", "story_features",
+)  # fmt: skip
+
+
+def insert_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[ArticleRow]) -> None:
+    """Insert new articles (idempotent: an id already stored is left as it is)."""
+    values = []
+    for r in rows:
+        a = r.article
+        values.append(
+            (
+                a.id, a.url, a.canonical_url, a.source, a.title, a.author, a.published_at, a.fetched_at,
+                a.updated_at, a.lang, a.text, a.summary, a.site_name, a.guid, a.extraction, a.content_hash,
+                r.word_count, r.cluster_id, r.duplicate_of, r.story_id, r.minhash, r.story_features,
+            )
+        )  # fmt: skip
+    insert_rows(con, "articles", _ARTICLE_COLS, values, on_conflict="ON CONFLICT (id) DO NOTHING")
+
+
+def update_article_texts(con: duckdb.DuckDBPyConnection, rows: Sequence[ArticleRow], now: datetime) -> None:
+    """An article changed in place: new text and hash, `changed_at` set; identity, cluster and story kept."""
+    for r in rows:
+        a = r.article
+        con.execute(
+            "UPDATE articles SET title = ?, author = coalesce(?, author), text = ?, summary = ?, "
+            "content_hash = ?, word_count = ?, feed_updated_at = ?, minhash = ?, story_features = ?, "
+            "changed_at = ?, extraction = ? WHERE id = ?",
+            [a.title, a.author, a.text, a.summary, a.content_hash, r.word_count, a.updated_at,
+             r.minhash, r.story_features, now, a.extraction, a.id],
+        )  # fmt: skip
+    ids = [r.article.id for r in rows]
+    if ids:
+        con.execute("DELETE FROM article_bands WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+
+
+def touch_feed_updated(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, datetime]]) -> None:
+    """Remember the feed's <updated> for articles refetched without a change, so they are not refetched."""
+    for aid, when in rows:
+        con.execute("UPDATE articles SET feed_updated_at = ? WHERE id = ?", [when, aid])
+
+
+def insert_bands(con: duckdb.DuckDBPyConnection, bands: Sequence[tuple[int, str]]) -> None:
+    insert_rows(con, "article_bands", ("band_key", "article_id"), bands)
+
+
+def insert_story_keys(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str, datetime]]) -> None:
+    insert_rows(con, "story_keys", ("story_key", "article_id", "seen_at"), keys)
+
+
+def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: Sequence[tuple[str, str, str, datetime]]) -> None:
+    """(article_id, source, url, seen_at): which sources carried an article; first sighting per source kept."""
+    insert_rows(
+        con,
+        "article_sightings",
+        ("article_id", "source", "url", "seen_at"),
+        sightings,
+        on_conflict="ON CONFLICT (article_id, source) DO NOTHING",
+    )
+
+
+def count_articles(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(*) FROM articles").fetchone()
+    return int(row[0]) if row else 0
