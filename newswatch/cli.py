@@ -6,7 +6,6 @@ Errors a user must fix come out as one line on stderr with exit status 2 (config
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +40,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     from newswatch.report import render_run_summary
 
     print(render_run_summary(summary.reports, elapsed_s=time.monotonic() - started))
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from datetime import UTC, date, datetime
+
+    from newswatch.digest_run import local_today, run_digest
+    from newswatch.store import open_store
+
+    config = load_config(config_path(args.config))
+    if args.date:
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            raise NewswatchError(f"--date: {args.date!r} is not a date (use YYYY-MM-DD)") from None
+    else:
+        day = local_today(config.digest.timezone, datetime.now(UTC))
+    db = db_path(args.db)
+    result = run_digest(open_store(db), config, db, day=day, send=args.send, force=args.force)
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    where = result.paths.get("html")
+    messages = {
+        "built": f"digest {day}: {result.stories} stories ({counts}) → {where}",
+        "sent": f"digest {day}: sent to {', '.join(config.digest.to)} — {result.stories} stories ({counts})",
+        "already_sent": f"digest {day}: already sent; nothing done (use --force to send it again)",
+        "skipped_empty": f"digest {day}: nothing matched and digest.empty is 'skip'; nothing sent",
+    }
+    if result.status == "failed":
+        raise NewswatchError(f"digest {day}: not sent: {result.error} (archived at {where}; run again to retry)")
+    print(messages[result.status])
+    if result.error:
+        print(f"warning: {result.error}", file=sys.stderr)
     return 0
 
 
@@ -134,6 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--due", action="store_true", help="poll only the sources whose interval has elapsed")
     p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own logs")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("digest", help="build (and with --send, email) the digest of a day")
+    _common(p)
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the day, in digest.timezone (default: today)")
+    p.add_argument("--send", action="store_true", help="email it (once: a sent day is not sent again)")
+    p.add_argument("--force", action="store_true", help="with --send: send even if already sent")
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("query", help="run read-only SQL against the store")
     _common(p)

@@ -113,7 +113,7 @@ class DigestConfig(_Strict):
     empty: Literal["note", "skip"] = "note"  # what an empty day sends
     max_stories: int = Field(default=40, ge=1)
     templates: str | None = None  # a folder whose templates override the shipped ones
-    archive: str = "storage/digests"
+    archive: str | None = None  # default: a digests/ folder beside the database
 
     @field_validator("timezone")
     @classmethod

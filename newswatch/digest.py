@@ -35,6 +35,10 @@ from newswatch.summary import summarize
 
 TOPICS: tuple[str, ...] = ("ai_partnership", "inhouse_model")
 TOPIC_NAMES: dict[str, str] = {"ai_partnership": "AI partnership", "inhouse_model": "In-house model"}
+COUNT_NAMES: dict[str, tuple[str, str]] = {  # label -> (one, many), for the header line
+    "ai_partnership": ("AI partnership", "AI partnerships"),
+    "inhouse_model": ("in-house model", "in-house models"),
+}
 SECTION_TITLES: dict[str, str] = {
     "both": "Partnership and in-house model",
     "ai_partnership": "AI partnerships",
@@ -225,6 +229,19 @@ class Digest:
     topic_names: dict[str, str] = field(default_factory=lambda: dict(TOPIC_NAMES))
 
     @property
+    def headline(self) -> str:
+        """'5 stories · 4 AI partnerships · 3 in-house models · 1 update' ('' when empty)."""
+        if self.empty:
+            return ""
+        parts = [_plural(len(self.story_ids), "story", "stories")]
+        for t, n in self.counts.items():
+            one, many = COUNT_NAMES.get(t, (self.topic_names.get(t, t), self.topic_names.get(t, t)))
+            parts.append(_plural(n, one, many))
+        if self.updates:
+            parts.append(_plural(self.updates, "update", "updates"))
+        return " · ".join(parts)
+
+    @property
     def entries(self) -> tuple[DigestEntry, ...]:
         return tuple(e for s in self.sections for e in s.entries)
 
@@ -278,7 +295,8 @@ def format_day(day: date) -> str:
 def format_local(dt: datetime, tz: str) -> str:
     """'3 Jun 2024, 14:05 CEST' in `tz` (naive datetimes are taken as UTC)."""
     local = _aware(dt).astimezone(ZoneInfo(tz))
-    return f"{local.day} {_MONTHS[local.month - 1][:3]} {local.year}, {local:%H:%M} {local.tzname() or ''}".strip()
+    month = _MONTHS[local.month - 1][:3]
+    return f"{local.day} {month} {local.year}, {local:%H:%M} {local.tzname() or ''}".strip()
 
 
 def format_duration(td: timedelta) -> str:
@@ -293,6 +311,10 @@ def format_duration(td: timedelta) -> str:
 
 def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _humanise(label: str) -> str:
@@ -382,6 +404,7 @@ def _merge(items: Sequence[StoryItem], topics: Sequence[str]) -> _Story:
 
 def _outlets(story: _Story, tz: str) -> tuple[Outlet, ...]:
     """Other outlets, one per source (its earliest article), the story's own source left out."""
+
     def key(c: Coverage) -> tuple[int, datetime, str, str]:
         when = _aware(c.published_at) if c.published_at else datetime.max.replace(tzinfo=UTC)
         return (0 if c.published_at else 1, when, clean_line(c.source).casefold(), c.url)
@@ -407,9 +430,7 @@ def _badges(labels: Sequence[str]) -> tuple[Badge, ...]:
     return tuple(out)
 
 
-def _entry(
-    story: _Story, tz: str, known: frozenset[str], update: Update | None, rank: float
-) -> DigestEntry:
+def _entry(story: _Story, tz: str, known: frozenset[str], update: Update | None, rank: float) -> DigestEntry:
     it = story.item
     new_keys = sorted(story.relation_keys - known)
     sightings = _ordered_union([[clean_line(_evidence_for_key(k, story.evidence), 160) for k in new_keys]])
@@ -446,7 +467,7 @@ def _entry(
     )
 
 
-def _development(story: _Story, earlier: Sequence[SentStory]) -> Update | None | Literal[False]:
+def _development(story: _Story, earlier: Sequence[SentStory]) -> Update | Literal[False] | None:
     """None: never sent; False: sent and not developed (stays out); an Update: sent, developed since."""
     if not earlier:
         return None
@@ -458,7 +479,9 @@ def _development(story: _Story, earlier: Sequence[SentStory]) -> Update | None |
         return False
     return Update(
         since=max(s.day for s in earlier),
-        new_evidence=_ordered_union([[clean_line(_evidence_for_key(k, story.evidence), 160) for k in new_keys]]),
+        new_evidence=_ordered_union(
+            [[clean_line(_evidence_for_key(k, story.evidence), 160) for k in new_keys]]
+        ),
         new_outlets=coverage_now - sent_coverage,
     )
 
@@ -474,7 +497,11 @@ def _alerts(health: Sequence[SourceHealth]) -> tuple[SourceAlert, ...]:
         if h.failures_today > 0 and h.successes_today == 0:
             tries = "1 attempt" if h.failures_today == 1 else f"{h.failures_today} attempts"
             error = clean_line(h.last_error, 160)
-            out.append(SourceAlert(clean_line(h.source, 80), f"failed all day ({tries})" + (f": {error}" if error else "")))
+            out.append(
+                SourceAlert(
+                    clean_line(h.source, 80), f"failed all day ({tries})" + (f": {error}" if error else "")
+                )
+            )
         elif (
             h.silent_for is not None
             and h.usual_gap is not None

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
+from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from newswatch.model import Extracted
@@ -34,6 +35,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{2,40})""")
 # WHATWG: these labels mean windows-1252 on the web.
 _AS_CP1252 = {"latin_1", "iso8859-1", "ascii", "cp1252"}
+_DOCUMENT_START = re.compile(r"<html[\s>]|<body[\s>]|<!doctype\s", re.I)
 _LANG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_\s])")
 _PRECISE_DATE_XPATH = (
     "//meta[@property='article:published_time' or @name='article:published_time'"
@@ -76,7 +78,7 @@ def _is_utf8(body: bytes) -> bool:
 
 
 def _declared_charset(head: bytes) -> str | None:
-    """The charset the page declares, as a Python codec name (utf-16 labels count as utf-8, as in browsers)."""
+    """The declared charset as a Python codec name (utf-16 labels count as utf-8, as in browsers)."""
     m = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
     if not m:
         return None
@@ -98,10 +100,16 @@ def normalize_lang(value: str | None) -> str | None:
 
 
 def parse_html_tree(html: bytes | str) -> HtmlElement | None:
-    """Decode (bytes) and parse a page once; None when it is not HTML at all."""
+    """Decode (bytes) and parse a page once; None when there is nothing to parse.
+
+    A fragment (feed `content:encoded`, a bare `<p>`) is wrapped in a document first: trafilatura
+    rejects single-element fragments as "dubious HTML".
+    """
     text = decode_html(html) if isinstance(html, bytes) else html
     if not text.strip():
         return None
+    if not _DOCUMENT_START.search(text[:_PRESCAN_BYTES]):
+        text = f"<html><body><article>{text}</article></body></html>"
     try:
         return load_html(text)
     except (ValueError, TypeError):
@@ -111,12 +119,24 @@ def parse_html_tree(html: bytes | str) -> HtmlElement | None:
 def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
     """The main text and metadata of one article page. Failure is a value: `text=None`, `error` one line."""
     try:
-        tree = parse_html_tree(html)
+        text = decode_html(html) if isinstance(html, bytes) else html
+        if _looks_binary(text):
+            return Extracted(text=None, error="not HTML: binary content")
+        tree = parse_html_tree(text)
         if tree is None:
             return Extracted(text=None, error="empty page" if not _has_content(html) else "not HTML")
         return _extract_from_tree(tree, url)
     except Exception as exc:  # a library bug on odd input must not take the run down
         return Extracted(text=None, error=f"extraction failed: {type(exc).__name__}: {_one_line(str(exc))}")
+
+
+def _looks_binary(text: str) -> bool:
+    """A PDF, an image or a zip served where a page was expected: NULs or many control characters."""
+    head = text[:4096]
+    if "\x00" in head:
+        return True
+    controls = sum(1 for ch in head if ch < " " and ch not in "\t\n\f\r")
+    return controls > len(head) // 20
 
 
 def _has_content(html: bytes | str) -> bool:
@@ -131,7 +151,7 @@ def _one_line(s: str, limit: int = 200) -> str:
 def _extract_from_tree(tree: HtmlElement, url: str | None) -> Extracted:
     lang = extract_html_lang(tree)
     canonical = extract_canonical_url(tree, url)
-    precise_date = _precise_published_at(tree)
+    precise_date = extract_published_at(tree)
     doc = bare_extraction(
         tree,
         url=url,
@@ -139,13 +159,16 @@ def _extract_from_tree(tree: HtmlElement, url: str | None) -> Extracted:
         include_comments=False,
         include_tables=True,
         with_metadata=True,
+        # no "extensive" date search: its year-only guesses (a "© 2024" footer -> 2024-01-01) are worse
+        # than no date; the feed's date or the page's own meta tags are better sources
+        date_extraction_params=set_date_params(extensive=False),
     )
-    text = getattr(doc, "text", None) if doc is not None else None
-    if not text or not text.strip():
-        title = _clean(getattr(doc, "title", None)) if doc is not None else None
+    if not isinstance(doc, Document) or not doc.text or not doc.text.strip():
+        title = _clean(doc.title) if isinstance(doc, Document) else None
         return Extracted(
             text=None, title=title, lang=lang, canonical_url=canonical, error="no article text found"
         )
+    text: str = doc.text
     return Extracted(
         text=text.strip(),
         title=_clean(doc.title),
@@ -211,7 +234,8 @@ def absolute_http_url(href: str, base: str | None = None) -> str | None:
     return parts._replace(scheme=parts.scheme.lower(), fragment="").geturl()
 
 
-def _precise_published_at(tree: HtmlElement) -> datetime | None:
+def extract_published_at(tree: HtmlElement) -> datetime | None:
+    """The publication time the page states (`article:published_time`, `datePublished`...), in UTC."""
     for value in tree.xpath(_PRECISE_DATE_XPATH):
         if when := parse_iso_datetime(str(value)):
             return when

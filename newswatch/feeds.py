@@ -34,9 +34,12 @@ _HARMLESS_BOZO = (feedparser.NonXMLContentType,)
 _ENCODING_BOZO = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
 _GOOGLE_HOSTS = {"google.com", "www.google.com"}
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 tr td th table blockquote section article header footer "
-    "figure figcaption pre hr dd dt dl".split()
-)
+    {
+        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table",
+        "blockquote", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr", "dd",
+        "dt", "dl"
+    }
+)  # fmt: skip
 _DROP_TAGS = ("script", "style", "noscript", "template")
 _HTMLISH = re.compile(r"<[A-Za-z!/][^>]*>|&[#A-Za-z0-9]+;")
 _LOOKS_HTML = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I)
@@ -85,7 +88,9 @@ def _run_feedparser(body: bytes, base_url: str | None, content_type: str | None)
     headers: dict[str, str] = {}
     if base_url:
         headers["content-location"] = base_url
-    if content_type:
+    if content_type and "charset=" in content_type.lower():
+        # Only a header that names a charset is worth passing: a bare text/xml would make feedparser
+        # assume us-ascii (RFC 3023) and flag every feed that declares its own encoding.
         headers["content-type"] = content_type
     # BytesIO: feedparser reads it and never opens a URL or a file.
     return feedparser.parse(io.BytesIO(body), response_headers=headers or None)
@@ -117,6 +122,8 @@ def _no_entries_error(body: bytes, parsed: Mapping[str, Any], problem: str | Non
     head = body[:4096]
     if not parsed.get("version") and _LOOKS_HTML.search(head) and not _LOOKS_FEED.search(head):
         return "not a feed: looks like HTML"
+    if not parsed.get("version") and not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "not a feed: not XML"
     if problem:
         return problem
     if not parsed.get("version"):
@@ -217,11 +224,12 @@ def _content(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _date(parsed: Any, now: datetime | None) -> datetime | None:
-    """feedparser's UTC time tuple to an aware datetime; None before 1990 or more than 2 days ahead of `now`."""
+    """feedparser's UTC time tuple to an aware datetime; None before 1990 or over 2 days ahead of `now`."""
     if not isinstance(parsed, time.struct_time | tuple) or len(parsed) < 6:
         return None
     try:
-        when = datetime(*parsed[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = (int(v) for v in parsed[:6])
+        when = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
     except (TypeError, ValueError):
         return None
     if when.year < MIN_YEAR:
@@ -232,7 +240,7 @@ def _date(parsed: Any, now: datetime | None) -> datetime | None:
 
 
 def _plain(value: Any, detail: Any = None) -> str | None:
-    """Plain text of a feed field: HTML stripped (when the field is HTML), entities decoded, spaces collapsed."""
+    """Plain text of a feed field: HTML stripped (if it is HTML), entities decoded, spaces collapsed."""
     if not value:
         return None
     text = str(value)

@@ -19,37 +19,42 @@ MAX_SENTENCE_CHARS = 300  # a longer sentence is cut at a word boundary with an 
 MIN_SENTENCE_CHARS = 25  # shorter fragments are never chosen
 _SCAN_SENTENCES = 60  # only the first sentences are considered: the gist of a news story is near the top
 
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _wordset(
         "the a an and or but if of to in on at by for with from into about as is are was were be been being "
         "has have had do does did this that these those it its it's they them their there here which who "
         "whom whose what when where why how not no nor so than too very can could will would should may "
         "might must shall also just more most other some such only own same then once our we you your he "
-        "she his her him i me my said says according new one two after before over under while all any".split()
+        "she his her him i me my said says according new one two after before over under while all any"
     ),
-    "fr": frozenset(
+    "fr": _wordset(
         "le la les un une des du de d l et ou mais si à au aux en dans sur par pour avec sans sous entre "
         "est sont était été être a ont avait avoir fait ce cet cette ces il elle ils elles on nous vous je "
         "tu se sa son ses leur leurs lui qui que qu quoi dont où ne pas plus moins très aussi comme ainsi "
         "donc car or ni y tout tous toute toutes autre autres même selon déjà encore lors après avant "
-        "depuis pendant chez vers c s n m j mon ma mes notre nos votre vos".split()
+        "depuis pendant chez vers c s n m j mon ma mes notre nos votre vos"
     ),
-    "de": frozenset(
+    "de": _wordset(
         "der die das den dem des ein eine einer eines einem einen und oder aber wenn von zu im in am an "
         "auf für mit aus bei nach über unter vor ist sind war waren sein hat haben hatte wird werden wurde "
-        "es er sie wir ihr ich nicht kein keine auch noch nur so wie als dass sich zum zur um".split()
+        "es er sie wir ihr ich nicht kein keine auch noch nur so wie als dass sich zum zur um"
     ),
-    "es": frozenset(
+    "es": _wordset(
         "el la los las un una unos unas y o pero si de del a al en por para con sin sobre entre es son "
-        "era fue ser ha han había que quien cual como más menos muy también ya se su sus lo le les no".split()
+        "era fue ser ha han había que quien cual como más menos muy también ya se su sus lo le les no"
     ),
 }
-_ALL_STOPWORDS = frozenset().union(*_STOPWORDS.values())
+_ALL_STOPWORDS: frozenset[str] = frozenset().union(*_STOPWORDS.values())
 
 # Words after which a full stop does not end the sentence (casefolded, without the dot).
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = _wordset(
     "m mm mme mmes mlle dr drs mr mrs ms prof st sr jr inc ltd co corp no nr vs etc e.g i.e cf fig p pp "
-    "av apr jan feb mar jun jul aug sep sept oct nov dec env ca bzw usw z.b d.h u.a hr fr frau".split()
+    "av apr jan feb mar jun jul aug sep sept oct nov dec env ca bzw usw z.b d.h u.a hr frau"
 )
 
 _BOUNDARY = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+")
@@ -141,12 +146,19 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) > 0.7
 
 
+def _repeats_title(words: frozenset[str], title_words: frozenset[str]) -> bool:
+    """The sentence is mostly the headline again (a lead that restates it and adds to it is kept)."""
+    return bool(words and title_words) and len(words & title_words) / len(words) > 0.7
+
+
 def _scored(sentences: list[_Sentence]) -> list[tuple[float, _Sentence]]:
     freq: Counter[str] = Counter()
     for s in sentences:
         freq.update(s.words)
     top = max(freq.values(), default=1)
-    weights = [sum(freq[w] / top for w in s.words if freq[w] > 1) / (len(s.words) ** 0.5 or 1.0) for s in sentences]
+    weights = [
+        sum(freq[w] / top for w in s.words if freq[w] > 1) / (len(s.words) ** 0.5 or 1.0) for s in sentences
+    ]
     best = max(weights, default=0.0) or 1.0
     scored = []
     for s, weight in zip(sentences, weights, strict=True):
@@ -179,7 +191,7 @@ def summarize(text: str, lang: str, max_sentences: int = 3, *, title: str | None
         if len(raw) < MIN_SENTENCE_CHARS:
             continue
         words = _content_words(raw, stop)
-        if (title_words and _similar(words, title_words)) or any(_similar(words, w) for w in seen):
+        if _repeats_title(words, title_words) or any(_similar(words, w) for w in seen):
             continue
         seen.append(words)
         closed = bool(_CLOSED.search(raw))

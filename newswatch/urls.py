@@ -5,6 +5,7 @@ Pure and deterministic; nothing here raises on junk input. See docs/dedupe.md fo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
@@ -36,8 +37,8 @@ _ALIAS_LABELS = frozenset({"www", "www1", "www2", "m", "mobile", "amp", "amp-www
 
 # Second-level labels that, under a two-letter country TLD, form a public suffix (co.uk, com.br, ...).
 _GENERIC_SLD = frozenset(
-    {"co", "com", "net", "org", "gov", "gob", "gouv", "edu", "ac", "or", "ne", "go", "mil", "nic", "web", "ltd",
-     "plc", "sch", "nom", "info", "biz", "int", "res", "lg", "ad", "ed", "gr", "in", "me", "id"}
+    {"co", "com", "net", "org", "gov", "gob", "gouv", "edu", "ac", "or", "ne", "go", "mil", "nic", "web",
+     "ltd", "plc", "sch", "nom", "info", "biz", "int", "res", "lg", "ad", "ed", "gr", "in", "me", "id"}
 )  # fmt: skip
 # Multi-label suffixes that the two-letter rule does not catch.
 _EXTRA_SUFFIXES = frozenset(
@@ -143,10 +144,8 @@ def _canonical_host(hostname: str) -> str:
     if not host:
         return ""
     if any(ord(c) > 127 for c in host):
-        try:
+        with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
     labels = host.split(".")
     while len(labels) > 2 and labels[0] in _ALIAS_LABELS:
         shorter = ".".join(labels[1:])

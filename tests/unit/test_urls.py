@@ -61,8 +61,11 @@ def test_canonicalize_url_examples(url: str, expected: str) -> None:
     assert canonicalize_url(url) == expected
 
 
-@pytest.mark.parametrize("junk", ["", "   ", "not a url", "mailto:someone@example.org", "javascript:void(0)",
-                                  "http://", "https://[::1", "http://exa mple.com/%zz", "ftp://x.org/a"])  # fmt: skip
+JUNK = ["", "   ", "not a url", "mailto:someone@example.org", "javascript:void(0)", "http://", "https://[::1",
+        "http://exa mple.com/%zz", "ftp://x.org/a"]  # fmt: skip
+
+
+@pytest.mark.parametrize("junk", JUNK)
 def test_canonicalize_url_never_raises_on_junk(junk: str) -> None:
     out = canonicalize_url(junk)
     assert isinstance(out, str)
@@ -118,7 +121,11 @@ def test_article_id_is_stable_hex_and_scheme_blind() -> None:
     assert aid == article_id("http://www.example.com/a/?utm_source=x")
     assert aid != article_id("https://example.com/b")
     # pinned: ids are stored; changing the derivation orphans every stored article
-    assert article_id("https://example.com/a") == hashlib.sha256(b"example.com/a").hexdigest()[:16] == "036cbe16b0015b0a"
+    assert (
+        article_id("https://example.com/a")
+        == hashlib.sha256(b"example.com/a").hexdigest()[:16]
+        == "036cbe16b0015b0a"
+    )
 
 
 @pytest.mark.parametrize(
@@ -151,10 +158,16 @@ def test_host_of() -> None:
 
 def test_choose_canonical_prefers_same_site_link_canonical() -> None:
     url = "https://www.example.com/story-123?utm_source=rss"
-    assert choose_canonical(url, "https://example.com/news/story-123", None) == "https://example.com/news/story-123"
+    assert (
+        choose_canonical(url, "https://example.com/news/story-123", None)
+        == "https://example.com/news/story-123"
+    )
     assert choose_canonical(url, "/news/story-123", None) == "https://example.com/news/story-123"
     # same registrable site, other host: still the publisher's own choice
-    assert choose_canonical(url, "https://edition.example.com/s/123", None) == "https://edition.example.com/s/123"
+    assert (
+        choose_canonical(url, "https://edition.example.com/s/123", None)
+        == "https://edition.example.com/s/123"
+    )
 
 
 def test_choose_canonical_rejects_untrustworthy_link_canonical() -> None:
@@ -188,19 +201,25 @@ def test_choose_canonical_uses_guid_only_behind_a_proxy() -> None:
 
 
 def test_choose_canonical_result_is_canonical() -> None:
-    out = choose_canonical("https://www.example.com/a?utm_source=x", "https://WWW.example.com/a/?fbclid=1", None)
+    out = choose_canonical(
+        "https://www.example.com/a?utm_source=x", "https://WWW.example.com/a/?fbclid=1", None
+    )
     assert out == "https://example.com/a"
     assert canonicalize_url(out) == out
 
 
-_hosts = st.sampled_from(["example.com", "www.Example.COM", "m.news.example.co.uk", "amp.site.org", "127.0.0.1",
-                          "xn--mnchen-3ya.de", "münchen.de", "[::1]", "a", "www.co.uk", "cdn.ampproject.org"])  # fmt: skip
+_hosts = st.sampled_from(
+    ["example.com", "www.Example.COM", "m.news.example.co.uk", "amp.site.org", "127.0.0.1",
+     "xn--mnchen-3ya.de", "münchen.de", "[::1]", "a", "www.co.uk", "cdn.ampproject.org"]
+)  # fmt: skip
 _segment = st.one_of(
     st.sampled_from(["amp", "AMP", "a.amp.html", "x.amp", "", ".", "..", "%2F", "%7e", "a%20b", "caf%C3%A9"]),
     st.text(min_size=0, max_size=8),
 )
 _param = st.tuples(
-    st.one_of(st.sampled_from(["utm_source", "amp", "ref", "id", "q", "outputType", "Page"]), st.text(max_size=5)),
+    st.one_of(
+        st.sampled_from(["utm_source", "amp", "ref", "id", "q", "outputType", "Page"]), st.text(max_size=5)
+    ),
     st.one_of(st.sampled_from(["", "1", "amp", "a+b", "%2B", "%26", "x=y"]), st.text(max_size=5)),
 )
 

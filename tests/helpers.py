@@ -1,0 +1,35 @@
+"""Small helpers shared by tests: run the real CLI in a subprocess, write configs, read the store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newswatch.store.query import run_query
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_config(path: Path, sources: list[dict[str, Any]], **extra: Any) -> Path:
+    path.write_text(yaml.safe_dump({"sources": sources, **extra}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_cli(args: list[str], *, home: Path, timeout: float = 300, env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """`newswatch ARGS` as a user runs it: a fresh process, its own PREFECT_HOME, output captured."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
+    full_env.update({"PREFECT_HOME": str(home), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "newswatch.cli", *args],
+        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd or ROOT, check=False,
+    )  # fmt: skip
+
+
+def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    return run_query(db, sql).rows

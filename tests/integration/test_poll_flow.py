@@ -1,0 +1,85 @@
+"""The poll-sources flow under Prefect's test harness: good and broken sources side by side."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import load_benchmark_pages, rss_feed
+from bench.replay import ReplayServer
+from newswatch.model import Outcome
+from tests.helpers import ROOT, query, write_config
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    yield int(s.getsockname()[1])
+    s.close()
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayServer]:
+    with ReplayServer() as srv:
+        yield srv
+
+
+def test_flow_ingests_good_sources_and_records_broken_ones(
+    prefect_harness: None, tmp_path: Path, corpus: Path, replay: ReplayServer, silent_port: int
+) -> None:
+    from flows.poll_sources import poll_sources
+
+    pages = load_benchmark_pages(limit=3)
+    items = [(replay.add(f"/a/{p.id}.html", p.html), p.id[:8]) for p in pages]
+    good = replay.add("/feed.xml", rss_feed(items), "application/rss+xml")
+    error = replay.add("/error.xml", b"oops", "text/plain", status=500)
+    huge = replay.add("/huge.xml", b"<rss>" + b"x" * 400_000 + b"</rss>", "application/rss+xml")
+    cfg = write_config(
+        tmp_path / "sources.yaml",
+        [
+            {"name": "good", "kind": "feed", "url": good},
+            {"name": "error", "kind": "feed", "url": error},
+            {"name": "slow", "kind": "feed", "url": f"http://127.0.0.1:{silent_port}/feed"},
+            {"name": "huge", "kind": "feed", "url": huge},
+            {"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")},
+            {"name": "missing", "kind": "folder", "path": str(tmp_path / "nope")},
+        ],
+        allow_private_networks=True,
+        fetch={"read_timeout": 1, "total_timeout": 2, "max_bytes": 200_000},
+    )
+    db = tmp_path / "news.duckdb"
+    summary = poll_sources(str(cfg), str(db))
+
+    by_source = {r.source: r for r in summary.reports}
+    assert by_source["good"].outcome is Outcome.OK and by_source["good"].new_articles == 3
+    assert by_source["seeds"].new_articles == 2
+    assert by_source["error"].outcome is Outcome.HTTP_ERROR and "500" in (by_source["error"].error or "")
+    assert by_source["slow"].outcome is Outcome.TIMEOUT
+    assert by_source["huge"].outcome is Outcome.TOO_LARGE
+    assert by_source["missing"].outcome is Outcome.NOT_FOUND
+
+    rows = dict(query(db, "SELECT source, outcome FROM fetches WHERE kind = 'source'"))
+    assert rows == {"good": "ok", "error": "http_error", "slow": "timeout", "huge": "too_large",
+                    "seeds": "ok", "missing": "not_found"}  # fmt: skip
+    errors = query(db, "SELECT error FROM fetches WHERE outcome <> 'ok'")
+    assert all(e and "\n" not in e for (e,) in errors)
+    assert query(db, "SELECT count(*) FROM articles")[0][0] == 5
+
+    # the seed articles: French, both labels
+    seeds = query(db, "SELECT a.lang, list(l.label ORDER BY l.label) FROM articles a "
+                      "JOIN labels l ON l.article_id = a.id WHERE a.source = 'seeds' GROUP BY a.id, a.lang")  # fmt: skip
+    assert len(seeds) == 2
+    for lang, labels in seeds:
+        assert lang == "fr" and labels == ["ai_partnership", "inhouse_model"]
+
+    # idempotent: a second run changes nothing
+    again = poll_sources(str(cfg), str(db))
+    assert sum(r.new_articles for r in again.reports) == 0
+    assert query(db, "SELECT count(*) FROM articles")[0][0] == 5
+    assert {r.source: r.outcome for r in again.reports}["good"] is Outcome.NOT_MODIFIED

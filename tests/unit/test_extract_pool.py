@@ -1,0 +1,128 @@
+"""ExtractPool / extract_many: real worker processes, real timeouts, real crashes.
+
+Hangs and crashes cannot be provoked on demand in trafilatura, so these tests hand the pool a real
+top-level function of this module (picklable, run in the workers) that sleeps, dies or raises when the
+"page" tells it to.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gzip
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from newswatch.extract import extract_article
+from newswatch.extract_pool import ExtractPool, extract_many
+from newswatch.model import Extracted
+
+
+def scripted_extract(html: bytes, url: str | None) -> Extracted:
+    """A stand-in extraction driven by the page body: hang, die, segv, raise, pid, or echo."""
+    command = html.decode()
+    if command == "hang":
+        time.sleep(120)
+    elif command == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif command == "segv":
+        ctypes.string_at(0)
+    elif command == "raise":
+        raise RuntimeError("boom")
+    elif command == "pid":
+        return Extracted(text=str(os.getpid()))
+    return Extracted(text=command.upper(), title=url)
+
+
+def _run(pages: Sequence[tuple[str, bytes, str | None]], **kw: object) -> dict[str, Extracted]:
+    options: dict[str, object] = {"workers": 2, "page_timeout": 10.0, "recycle_after": 100}
+    options.update(kw)
+    return extract_many(pages, extract_fn=scripted_extract, **options)  # type: ignore[arg-type]
+
+
+def test_real_extraction_matches_in_process(corpus: Path) -> None:
+    root = corpus / "article-extraction-benchmark"
+    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
+    keys = sorted(truth)[:6]
+    pages = [
+        (k, gzip.decompress((root / "html" / f"{k}.html.gz").read_bytes()), truth[k]["url"]) for k in keys
+    ]
+    pooled = extract_many(pages, workers=2, page_timeout=60, recycle_after=2)
+    assert list(pooled) == keys
+    for key, html, url in pages:
+        assert pooled[key] == extract_article(html, url)
+
+
+def test_a_hanging_page_times_out_and_the_rest_go_on() -> None:
+    pages = [("a", b"a", "u1"), ("h", b"hang", None), ("b", b"b", None), ("c", b"c", None), ("d", b"d", None)]
+    started = time.monotonic()
+    results = _run(pages, page_timeout=1.0)
+    elapsed = time.monotonic() - started
+    assert results["h"] == Extracted(text=None, error="extraction timed out after 1s")
+    assert [results[k].text for k in "abcd"] == ["A", "B", "C", "D"]
+    assert results["a"].title == "u1"
+    assert elapsed < 10, elapsed
+
+
+def test_a_worker_that_dies_costs_only_its_page() -> None:
+    pages = [("k", b"die", None), ("s", b"segv", None), *[(str(i), f"p{i}".encode(), None) for i in range(6)]]
+    results = _run(pages)
+    assert results["k"].text is None and results["k"].error == "extraction worker died (signal SIGKILL)"
+    assert results["s"].text is None and results["s"].error == "extraction worker died (signal SIGSEGV)"
+    assert [results[str(i)].text for i in range(6)] == [f"P{i}" for i in range(6)]
+
+
+def test_an_exception_is_an_error_and_the_worker_lives_on() -> None:
+    with ExtractPool(workers=1, page_timeout=10, recycle_after=100, extract_fn=scripted_extract) as pool:
+        first = pool.extract([("p1", b"pid", None)])["p1"].text
+        failed = pool.extract([("x", b"raise", None)])["x"]
+        second = pool.extract([("p2", b"pid", None)])["p2"].text
+    assert failed == Extracted(text=None, error="extraction failed: RuntimeError: boom")
+    assert first == second  # same worker process
+    with pytest.raises(ProcessLookupError):  # closed: the worker is gone (and reaped)
+        os.kill(int(first or 0), 0)
+
+
+def test_workers_are_recycled_and_reused() -> None:
+    with ExtractPool(workers=1, page_timeout=10, recycle_after=2, extract_fn=scripted_extract) as pool:
+        pids = [pool.extract([(f"p{i}", b"pid", None)])[f"p{i}"].text for i in range(6)]
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4] == pids[5]
+    with ExtractPool(workers=2, page_timeout=10, recycle_after=1000, extract_fn=scripted_extract) as pool:
+        seen = {
+            r.text
+            for _ in range(3)
+            for r in pool.extract([(str(i), b"pid", None) for i in range(8)]).values()
+        }
+    assert 1 <= len(seen) <= 2  # never more processes than workers, kept across calls
+
+
+def test_concurrent_callers_each_get_their_own_results() -> None:
+    out: dict[int, dict[str, Extracted]] = {}
+    with ExtractPool(workers=2, page_timeout=10, recycle_after=100, extract_fn=scripted_extract) as pool:
+
+        def call(n: int) -> None:
+            out[n] = pool.extract([(f"{n}-{i}", f"t{n}{i}".encode(), None) for i in range(5)])
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for n in range(4):
+        assert {k: v.text for k, v in out[n].items()} == {f"{n}-{i}": f"T{n}{i}" for i in range(5)}
+
+
+def test_duplicate_keys_empty_batches_and_close() -> None:
+    pool = ExtractPool(workers=0, page_timeout=10, recycle_after=100, extract_fn=scripted_extract)
+    assert pool.size == (os.cpu_count() or 1)
+    assert pool.extract([]) == {}
+    assert {k: v.text for k, v in pool.extract([("a", b"x", None), ("a", b"y", None)]).items()} == {"a": "X"}
+    pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.extract([("a", b"x", None)])
