@@ -16,8 +16,7 @@ This module does the same job earlier and cheaper (measurements in docs/prefect.
   has already bound, so the server boots on the second core while this process imports Prefect
   and newswatch; the first API call just waits in the listen backlog. The temporary server runs
   only what recording runs needs (no UI, telemetry, automations, event fan-out), writes its output
-  to ``$PREFECT_HOME/newswatch-api.log``, skips the Alembic check when this Prefect version already
-  migrated the database, and dies with its parent.
+  to ``$PREFECT_HOME/newswatch-api.log``, and dies with its parent.
 
 Nothing here imports ``prefect`` at import time: the environment has to be set first.
 """
@@ -26,13 +25,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import json
 import logging
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -47,7 +44,6 @@ API_URL_VAR = "PREFECT_API_URL"
 HOME_DIRNAME = ".prefect"
 SERVER_LOG_NAME = "newswatch-api.log"
 SERVER_STATE_NAME = "newswatch-api.json"
-MIGRATION_STAMP_NAME = "newswatch-migrated.json"
 SERVER_LOG_MAX_BYTES = 1_000_000
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -112,8 +108,9 @@ def resolve_prefect_home(home: Path | None = None) -> Path:
     """The PREFECT_HOME newswatch uses: ``home``, else ``$PREFECT_HOME``, else ``./.prefect``.
 
     ``./.prefect`` matches the Makefile and the other cwd-relative defaults (storage/news.duckdb)
-    and is git-ignored. A persistent home keeps the migrated database, so later starts skip the
-    migrations, and past runs stay visible to ``prefect server start`` run with the same home.
+    and is git-ignored. A persistent home keeps the migrated database (creating the schema costs
+    ~6 s on the first start, checking it ~0.2 s afterwards), and past runs stay visible to
+    ``prefect server start`` run with the same home.
     """
     if home is not None:
         return home.expanduser().resolve()
@@ -242,17 +239,14 @@ class LocalApi:
         return time.monotonic() - self.started_at
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL); remember the migrated schema for next time."""
+        """Stop the server: SIGTERM (uvicorn shuts down gracefully), SIGKILL if it hangs."""
         if self.process.poll() is None:
-            self.ready = self.ready or _is_healthy(self.url)
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.ready:
-            _write_migration_stamp(self.home)
 
     def _log_hint(self) -> str:
         return f" (see {self.log_path})" if self.log_path else ""
@@ -328,8 +322,6 @@ def _server_env(home: Path, *, url: str, temporary: bool, ui: bool) -> dict[str,
         env.setdefault("PREFECT_SERVER_UI_API_URL", url)
     # Prefect's own temporary server hard-codes this legacy name; keep the two consistent.
     env["PREFECT_UI_ENABLED"] = env.get("PREFECT_SERVER_UI_ENABLED", "false")
-    if _migration_is_current(home):
-        env.setdefault("PREFECT_SERVER_DATABASE_MIGRATE_ON_START", "false")
     return env
 
 
@@ -418,54 +410,6 @@ def _drain_prefect_workers() -> None:
 
     for worker in (EventsWorker, APILogWorker):
         worker.drain_all(timeout=DRAIN_TIMEOUT_S)
-
-
-# --- migration stamp: skip the Alembic check when this Prefect already migrated this database ---
-
-
-def _default_database(home: Path) -> Path | None:
-    """The SQLite file of the default database, or None when the user configured another one."""
-    for name in ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL"):
-        if os.environ.get(name):
-            return None
-    return home / "prefect.db"
-
-
-def _alembic_revision(database: Path) -> str | None:
-    if not database.is_file():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1)) as con:
-            row = con.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.Error:
-        return None
-    return str(row[0]) if row else None
-
-
-def _current_stamp(home: Path) -> dict[str, str] | None:
-    database = _default_database(home)
-    revision = _alembic_revision(database) if database else None
-    if revision is None:
-        return None
-    return {"prefect": importlib.metadata.version("prefect"), "revision": revision}
-
-
-def _migration_is_current(home: Path) -> bool:
-    current = _current_stamp(home)
-    if current is None:
-        return False
-    try:
-        recorded = json.loads((home / MIGRATION_STAMP_NAME).read_text())
-    except (OSError, ValueError):
-        return False
-    return bool(recorded == current)
-
-
-def _write_migration_stamp(home: Path) -> None:
-    current = _current_stamp(home)
-    if current is not None:
-        with contextlib.suppress(OSError):
-            (home / MIGRATION_STAMP_NAME).write_text(json.dumps(current))
 
 
 # --- child process entry point: ``python -m flows.runtime --fd N --parent PID`` ----------------

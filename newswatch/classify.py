@@ -3,40 +3,41 @@
 Pure and explainable: a gazetteer of organisations and model families, cue lexicons per language, and
 sentence-level rules, all compiled once from the topics file (`newswatch/data/topics.yaml`).
 
-How a label is decided (see docs/classify.md):
-  1. The title and the text are split into sentences once; every regex runs once over the whole text.
+How a label is decided (details in docs/classify.md):
+  1. The title and the text are split into sentences once; each compiled regex runs once over the text.
   2. A sentence is evidence for a topic when it holds one of the topic's cues and the rule is met:
      pair   - two distinct organisations in the sentence or its neighbours, at least one in the sentence
-              (or one known organisation and a named partner right next to a deal cue);
+              (or one known organisation and a named partner after "with/avec/mit/con/com..." );
      single - an organisation (or a known model family's owner) in the sentence or its neighbours;
      any    - the cue alone;
-     and, with require_ai, an AI signal nearby (an AI term, an AI developer, a model mention).
+     with require_ai, an AI signal (AI term, AI developer, model mention) in the sentence or next to it.
      Cue groups marked needs_model count only in a sentence that mentions a model.
-  3. Its weight is the cue's weight, raised in the title (x1.5) and the lead (x1.15), lowered when the
-     partner is only in a neighbouring sentence, when a negative cue (lawsuit, regulation, review...) is in
-     the same sentence, or when the sentence compares several vendors' models.
-  4. The score is a noisy-OR of the sentence weights; a negative cue in the title that the title's own
-     evidence does not outweigh damps it. Over the topic's threshold, the label is given.
+  3. Its weight is the cue's weight, raised in the title and the lead, lowered when the partner or the AI
+     signal is only in a neighbouring sentence, when the cue is negated, when the organisations are a list
+     of examples or rivals, when a negative cue (lawsuit, regulation, review...) shares the sentence, or
+     when the sentence compares several vendors' models.
+  4. The score is the strongest evidence plus a share of the rest; a negative-topic title (a review, a
+     lawsuit...) without evidence of its own damps it. At or over the topic's threshold, the label is given.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 from newswatch.topics import (
     DEFAULT_TOPICS,
     CueGroup,
-    Topics,
-    TopicSpec,
+    LexiconKey,
     TermParts,
+    Topics,
     TopicsError,
+    TopicSpec,
     alias_parts,
     load_topics,
     pattern_parts,
@@ -53,6 +54,7 @@ __all__ = [
     "TopicsError",
     "default_classifier",
     "load_topics",
+    "split_sentences",
 ]
 
 CLASSIFIER_VERSION = "1.0.0"  # bump when the rules here or the shipped topics file change
@@ -60,15 +62,33 @@ CLASSIFIER_VERSION = "1.0.0"  # bump when the rules here or the shipped topics f
 TITLE_BOOST = 1.5
 LEAD_BOOST = 1.15
 LEAD_SENTENCES = 3
-NEIGHBOUR_FACTOR = 0.7  # the partner organisation only in a neighbouring sentence
-NAMED_PARTNER_FACTOR = 0.6  # the partner is a capitalised name, not a known organisation
+NEIGHBOUR_FACTOR = 0.7  # the partner organisation is only in a neighbouring sentence
+NAMED_PARTNER_FACTOR = 0.75  # the partner is a capitalised name, not a known organisation
 NO_ORG_FACTOR = 0.65  # single rule without any organisation around
+NAMED_SUBJECT_FACTOR = 0.85  # single rule whose organisation is a capitalised name outside the gazetteer
 COMPARISON_FACTOR = 0.45  # a sentence naming models of three or more vendors (a comparison)
+EXAMPLES_FACTOR = 0.4  # the organisations are a list of examples ("such as Google, Meta and Amazon")
+LIST_FACTOR = 0.8  # three or more organisations listed one after another
+MODEL_ONLY_FACTOR = 0.8  # a partner known only through one of its models ("uses GPT-4")
+AI_NEARBY_FACTOR = 0.75  # the AI signal is only in a neighbouring sentence (or, for the lead, the title)
+NEGATED_FACTOR = 0.15  # "will not build its own model", "kein eigenes Sprachmodell"
+NOT_OWNER_FACTOR = 0.5  # a model cue next to someone else's model ("invests in X, maker of Claude")
+IN_DEAL_FACTOR = 0.6  # a model cue inside a sentence that is about a deal
+DEAL_CUE_WEIGHT = 0.4  # a pair cue this strong makes a sentence "about a deal" (and may reach a neighbour)
+OWNER_BONUS = 1.25  # the subject launches or builds a model family it owns ("Meta releases Llama 3")
 SECOND_CUE_SHARE = 0.25  # how much a second, different cue group in the same sentence adds
+SUPPORT_SHARE = 0.6  # how much the other evidence adds to the strongest one
+GENERIC_KIND_SHARE = 0.3  # "alliance" (no particular kind) names a relation only when nothing else does
 MAX_SENTENCE_WEIGHT = 0.95
 MAX_EVIDENCE = 5  # per label
 MAX_RELATIONS = 3  # per label
 MAX_SENTENCE_CHARS = 400
+NEGATION_CHARS = 40  # how far before a cue a negation is looked for
+LIST_GAP = re.compile(r"^\s*(?:,|;|/|,?\s*(?:and|or|et|ou|und|oder|y|o|e|ou))?\s*$", re.IGNORECASE)
+JOINT_GAP = re.compile(r"^\s*(?:and|&|et|und|y|e|i)\s*$|^\s?[-–—/]\s?$", re.IGNORECASE)
+JOINT_LEAD = re.compile(
+    r"^\W{0,3}(?:(?:the|la|le|les|l'|l’|der|die|das|el|los|las|il|lo|o|a|os|as)\s+)?$", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -98,9 +118,11 @@ class Classification:
 
 # --- sentences -----------------------------------------------------------------------------------------
 
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"»”’)\]]*\s+(?=[\"«“‘(\[¿¡-]?\s?[A-ZÀ-ÖØ-ÞĀ-Ž0-9])|\s*\n\s*")
+_BOUNDARY = re.compile(r"[.!?…][\"»”’)\]]*\s+|\s*\n\s*")
+_SENTENCE_START = re.compile(r"[\"«“‘(\[¿¡-]?\s?[A-ZÀ-ÖØ-ÞĀ-Ž0-9]")
 _NO_SPLIT_AFTER = re.compile(
-    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Inc|Corp|Ltd|Co|Jr|Sr|vs|No|Nr|Sen|Gov|Rep|approx|ca|bzw|z\.B|u\.a|etc|M|Mme|Sra?|Dott))\.$"
+    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Inc|Corp|Ltd|Co|Jr|Sr|vs|No|Nr|Sen|Gov|Rep|approx|ca|bzw|z\.B|u\.a|"
+    r"etc|Mme|Sra?|Dott|Gen|Lt|Col|Mt))\.$"
 )
 
 
@@ -109,11 +131,15 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        piece = text[start : m.start()]
-        if "\n" not in m.group(0) and _NO_SPLIT_AFTER.search(piece):
+        newline = "\n" in m.group(0)
+        if not newline and not _SENTENCE_START.match(text, m.end()):
+            continue
+        cut = m.start() + 1 if text[m.start()] in ".!?…" else m.start()  # the full stop stays
+        piece = text[start:cut]
+        if not newline and _NO_SPLIT_AFTER.search(piece):
             continue
         if piece.strip():
-            spans.append((offset + start, offset + m.start()))
+            spans.append((offset + start, offset + cut))
         start = m.end()
     if text[start:].strip():
         spans.append((offset + start, offset + len(text)))
@@ -128,16 +154,25 @@ class _Sentence:
     pos: int  # index within its segment
     orgs: dict[str, int] = field(default_factory=dict)  # canonical org -> first position
     surfaces: dict[str, str] = field(default_factory=dict)  # canonical org -> first surface
+    mentions: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, org), models included
+    via_model_only: set[str] = field(default_factory=set)  # orgs named only through one of their models
     models: list[tuple[int, str, str, str]] = field(default_factory=list)  # (pos, family, org, surface)
     cues: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # group -> (pos, surface)
     negs: set[str] = field(default_factory=set)
     ai: bool = False
     model_noun: bool = False
     model_word: bool = False
-    unknown_models: list[str] = field(default_factory=list)
+    unknown_models: list[str] = field(default_factory=list)  # filled when a model cue needs them
 
-    def has_model(self) -> bool:
-        return bool(self.models) or self.model_noun or bool(self.unknown_models) or (self.model_word and self.ai)
+    def has_model(self, doc_ai: bool = False) -> bool:
+        """A model is mentioned: a known family, a model noun ('language model'), a new name, or the plain
+        word 'model' in a sentence (or, with doc_ai, an article) about AI."""
+        return (
+            bool(self.models)
+            or self.model_noun
+            or bool(self.unknown_models)
+            or (self.model_word and (self.ai or doc_ai))
+        )
 
 
 # --- compiled lexicons ---------------------------------------------------------------------------------
@@ -147,44 +182,56 @@ class _Sentence:
 class _Lexicon:
     """Everything language-dependent, compiled for one set of languages."""
 
-    cues: re.Pattern[str]
-    cue_names: dict[str, tuple[str, str]]  # regex group -> (cue group, term)
-    negs: re.Pattern[str] | None
-    neg_names: dict[str, str]  # regex group -> negative group
-    ai: re.Pattern[str] | None
-    model_nouns: re.Pattern[str] | None
-    model_words: re.Pattern[str] | None
+    scanner: _Scanner  # keys: cue groups "c\x00name", negatives "n\x00name", lexicon "l\x00key"
     attribution: re.Pattern[str] | None
     naming: re.Pattern[str] | None
+    negation: re.Pattern[str] | None
+    examples: re.Pattern[str] | None
+    rivals: re.Pattern[str] | None
+    anaphora: re.Pattern[str] | None
+    model_terms: re.Pattern[str] | None  # model words and nouns, to tell a model from a name
 
 
-def _trie_regex(items: Sequence[tuple[TermParts, str]], ignorecase: bool) -> tuple[re.Pattern[str], dict[str, str]]:
+def _trie_regex(
+    items: Sequence[tuple[TermParts, str]], ignorecase: bool
+) -> tuple[re.Pattern[str], dict[str, str]]:
     """One regex for many terms: literal prefixes merged into a trie (so each position costs a few character
     tests instead of one test per term), odd terms tried after it. Returns it and group name -> key."""
-    root: dict[str, object] = {}
+    folded: dict[str, object] = {}  # case-insensitive prefixes (when ignorecase)
+    exact: dict[str, object] = {}  # case-sensitive prefixes
     misc: list[tuple[str, str]] = []
     names: dict[str, str] = {}
     for n, (parts, key) in enumerate(items):
         g = f"g{n}"
         names[g] = key
-        if parts.prefix and parts.head and (ignorecase != parts.case_sensitive or not ignorecase):
-            node = root
-            for ch in parts.prefix.lower() if ignorecase else parts.prefix:
-                node = node.setdefault(ch, {})  # type: ignore[assignment]
-            leaves = node.setdefault("", [])
-            assert isinstance(leaves, list)
-            leaves.append((parts.rest, g))
-        else:
+        if not (parts.prefix and parts.head):
             misc.append((parts.regex, g))
+            continue
+        fold = ignorecase and not parts.case_sensitive
+        node = folded if fold else exact
+        for ch in parts.prefix.lower() if fold else parts.prefix:
+            node = node.setdefault(ch, {})  # type: ignore[assignment]
+        leaves = node.setdefault("", [])
+        assert isinstance(leaves, list)
+        leaves.append((parts.rest, g))
 
     def emit(node: dict[str, object]) -> str:
-        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch and isinstance(child, dict)]
+        alts = [
+            re.escape(ch) + emit(child)
+            for ch, child in sorted(node.items())
+            if ch and isinstance(child, dict)
+        ]
         leaves = node.get("", [])
         assert isinstance(leaves, list)
         alts += [f"(?P<{g}>{rest})" for rest, g in sorted(leaves, key=lambda lv: -len(lv[0]))]
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
-    sources = [r"(?<!\w)" + emit(root)] if root else []
+    tries = []
+    if folded:
+        tries.append(emit(folded))
+    if exact:
+        tries.append(f"(?-i:{emit(exact)})" if ignorecase else emit(exact))
+    sources = [r"(?<!\w)(?:" + "|".join(tries) + ")"] if tries else []
     sources += [f"(?P<{g}>{regex})" for regex, g in sorted(misc, key=lambda m: -len(m[0]))]
     flags = re.IGNORECASE if ignorecase else 0
     return re.compile("|".join(sources) or "(?!x)x", flags), names
@@ -197,112 +244,222 @@ def _plain(terms: Iterable[str]) -> re.Pattern[str] | None:
     return _trie_regex([(p, t) for t in unique for p in term_parts(t)], ignorecase=True)[0]
 
 
+class _Scanner:
+    """Finds every (start, end, key) where a term of some key matches, overlaps across keys included, in
+    about one regex pass: a trie of the terms' literal prefixes spots candidate word starts, then only the
+    terms sharing that prefix are tried there, anchored. Terms without a literal prefix are scanned apart."""
+
+    def __init__(self, items: Sequence[tuple[TermParts, str]]) -> None:
+        by_key: dict[tuple[bool, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        misc: dict[str, list[str]] = defaultdict(list)
+        for parts, key in items:
+            if parts.prefix and parts.head:
+                cs = parts.case_sensitive
+                prefix = parts.prefix if cs else parts.prefix.lower()
+                by_key[(cs, prefix)][key].append(re.escape(prefix) + parts.rest)
+            else:
+                misc[key].append(parts.regex)
+        self._detectors: list[
+            tuple[bool, re.Pattern[str], dict[str, tuple[tuple[str, re.Pattern[str]], ...]]]
+        ] = []
+        for cs in (False, True):
+            prefixes = sorted(p for c, p in by_key if c == cs)
+            if not prefixes:
+                continue
+            # the case-insensitive detector runs, case-sensitively and faster, over the lowercased text
+            detector, names = _trie_regex(
+                [(TermParts(p, "", True, True), p) for p in prefixes], ignorecase=False
+            )
+            flags = 0 if cs else re.IGNORECASE
+            compiled: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+            for q in prefixes:
+                compiled[q] = tuple(
+                    (
+                        key,
+                        re.compile(
+                            "|".join(f"(?:{x})" for x in sorted(sources, key=len, reverse=True)), flags
+                        ),
+                    )
+                    for key, sources in by_key[(cs, q)].items()
+                )
+            verify: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+            for g, p in names.items():
+                # every term prefix that is a prefix of p may match where p does
+                verify[g] = tuple(c for q in _prefixes_of(p, compiled) for c in compiled[q])
+            self._detectors.append((cs, detector, verify))
+        self._misc = tuple(
+            (key, re.compile("|".join(f"(?:{x})" for x in sources), re.IGNORECASE))
+            for key, sources in misc.items()
+        )
+
+    def scan(self, text: str) -> Iterable[tuple[int, int, str]]:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a rare character that lowercases to two: keep offsets exact
+            lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        for cs, detector, verify in self._detectors:
+            for d in detector.finditer(text if cs else lowered):
+                pos = d.start()
+                for key, pattern in verify[d.lastgroup or ""]:
+                    m = pattern.match(text, pos)
+                    if m is not None:
+                        yield pos, m.end(), key
+        for key, pattern in self._misc:
+            for m in pattern.finditer(text):
+                yield m.start(), m.end(), key
+
+
+def _prefixes_of(p: str, known: Mapping[str, object]) -> list[str]:
+    return [p[:i] for i in range(1, len(p) + 1) if p[:i] in known]
+
+
+def _lexicon_terms(topics: Topics, key: LexiconKey, langs: frozenset[str]) -> list[str]:
+    return [t for lang, terms in topics.lexicon.get(key, {}).items() if lang in langs for t in terms]
+
+
 def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
-    cue_items: list[tuple[TermParts, str]] = []
-    cue_keys: dict[str, tuple[str, str]] = {}
+    items: list[tuple[TermParts, str]] = []
     for group, spec in topics.cues.items():
-        for lang, terms in spec.terms.items():
-            if lang in langs:
-                for t in terms:
-                    key = f"{group}\x00{t}"
-                    cue_keys[key] = (group, t)
-                    cue_items.extend((p, key) for p in term_parts(t))
-    cues, cue_groups = _trie_regex(cue_items, ignorecase=True)
-    neg_items = [
-        (p, name)
-        for name, spec in topics.negatives.items()
-        for lang, terms in spec.terms.items()
-        if lang in langs
-        for t in terms
-        for p in term_parts(t)
-    ]
-    negs, neg_names = _trie_regex(neg_items, ignorecase=True) if neg_items else (None, {})
-
-    def lex(key: str) -> re.Pattern[str] | None:
-        table = topics.lexicon.get(key, {})  # type: ignore[call-overload]
-        return _plain(t for lang, terms in table.items() if lang in langs for t in terms)
-
+        items += [
+            (p, f"c\x00{group}")
+            for lang, ts in spec.terms.items()
+            if lang in langs
+            for t in ts
+            for p in term_parts(t)
+        ]
+    for name, neg in topics.negatives.items():
+        items += [
+            (p, f"n\x00{name}")
+            for lang, ts in neg.terms.items()
+            if lang in langs
+            for t in ts
+            for p in term_parts(t)
+        ]
+    keys: tuple[LexiconKey, ...] = ("ai_terms", "model_nouns", "model_words")
+    for key in keys:
+        items += [(p, f"l\x00{key}") for t in _lexicon_terms(topics, key, langs) for p in term_parts(t)]
     return _Lexicon(
-        cues=cues,
-        cue_names={g: cue_keys[k] for g, k in cue_groups.items()},
-        negs=negs,
-        neg_names=neg_names,
-        ai=lex("ai_terms"),
-        model_nouns=lex("model_nouns"),
-        model_words=lex("model_words"),
-        attribution=lex("attribution"),
-        naming=lex("naming"),
+        scanner=_Scanner(items),
+        attribution=_plain(_lexicon_terms(topics, "attribution", langs)),
+        naming=_plain(_lexicon_terms(topics, "naming", langs)),
+        negation=_plain(_lexicon_terms(topics, "negation", langs)),
+        examples=_plain(_lexicon_terms(topics, "examples", langs)),
+        rivals=_plain(_lexicon_terms(topics, "rivals", langs)),
+        anaphora=_plain(_lexicon_terms(topics, "anaphora", langs)),
+        model_terms=_plain(
+            _lexicon_terms(topics, "model_words", langs) + _lexicon_terms(topics, "model_nouns", langs)
+        ),
     )
 
 
-# --- unknown names -------------------------------------------------------------------------------------
+# --- names that are not in the gazetteer -----------------------------------------------------------------
 
 _NAME = r"[A-Z][A-Za-z]*[a-z][A-Za-z]*|[A-Z]{2,}[a-z]*"
 _VERSIONED = re.compile(
-    rf"(?<![\w-])((?:{_NAME})(?:[ -](?:{_NAME}))?)[ -]?(\d{{1,2}}(?:\.\d{{1,2}})?(?:[ -]?\d{{0,4}}[BM])?|\d{{1,4}}(?:\.\d)?[BM])(?![\w.])"
+    rf"(?<![\w-])((?:{_NAME})(?:[ -](?:{_NAME}))?)[ -]?"
+    r"(\d{1,2}(?:\.\d{1,2})?(?:[ -]?\d{0,4}[BM])?|\d{1,4}(?:\.\d)?[BM])(?![\w.])"
+)
+_FAMILY = re.compile(
+    rf"(?<![\w-])((?:{_NAME}))[ -](?:models?|family|LLMs?|Modell\w*|Sprachmodell\w*)\b"
+    rf"|\b(?:modèles?|modelos?|modell[io]|famille|família|familia|famiglia)\s+((?:{_NAME}))(?![\w-])"
 )
 _NAMED = re.compile(rf"\s*[«\"“‘']?\s*((?:{_NAME})(?:[-.]?\w+)?(?:[ -](?:[A-Z0-9][\w.]*)){{0,2}})")
-_NOT_MODELS = frozenset(
-    """Windows Pixel Galaxy Xbox PlayStation Switch Surface Series Model Phase Tier Level Step Stage Article Section
-    Chapter Title Formula Ligue Serie Top COVID Covid Version Day Week Group Class Type Category Figure Table Round
-    Game Season Episode Part Vol Volume Number No Nr Route Highway Terminal Gate Platform Line Channel Grade Gen
-    Generation Mark Mk Apollo Falcon Starship Airbus Boeing Euro Agenda Vision Plan Act Pillar Stufe Klasse Saison
-    Temporada Jornada Giornata Rodada Capítulo Capitolo Kapitel Ley Legge Lei Loi Artikel Artículo Articolo Artigo
-    Die Der Das The Les Los Las Gli Os As Una Uno Une Ein Eine A An""".split()
-)
+_NOT_NAMES_TEXT = """
+Windows Pixel Galaxy Xbox PlayStation Switch Surface Series Model Phase Tier Level Step Stage
+Article Section Chapter Title Formula Ligue Serie Top COVID Covid Version Day Week Group Class Type
+Category Figure Table Round Game Season Episode Part Vol Volume Number No Nr Route Highway Terminal
+Gate Platform Line Channel Grade Gen Generation Mark Mk Apollo Falcon Starship Airbus Boeing Euro
+Agenda Vision Plan Act Pillar Stufe Klasse Saison Temporada Jornada Giornata Rodada Capítulo
+Capitolo Kapitel Ley Legge Lei Loi Artikel Artículo Articolo Artigo Die Der Das The Les Los Las Gli
+Os As Una Uno Une Ein Eine A An In On At For By With From Under After Before As It Its This That
+These Those He She They We I You Le La Un Des Du De En Au Aux Dans Pour Par Sur Avec Selon Il Elle
+Ils Elles Ce Cette Ces Son Sa Ses Leur Den Dem Einen Im Am Zum Zur Mit Nach Von Bei Für Auf Laut Er
+Sie Es Wir El Unos Del Al Con Por Para Según Su Sus Este Esta Estos Lo Nel Nella Della Dei Degli Per
+Secondo Suo Sua O Um Uma Na Nos Nas Do Da Dos Das Em Com Seu January February March April May June
+July August September October November December Monday Tuesday Wednesday Thursday Friday Saturday
+Sunday US UK EU Europe China India Japan Brussels Paris London Washington Germany France Spain Italy
+Portugal Brazil Texas California Beijing AI IA KI CEO But And Et Und Y E Mais Aber Pero Ma Mas
+However Also Apache MIT GPL CC BSD
+"""
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 
-def _unknown_models(sentence: str, lexicon: _Lexicon) -> list[str]:
+_NOT_FAMILIES_TEXT = """
+Language Foundation Reasoning Frontier Open Small Large Business Data Pricing Operating Revenue Role
+Mixture KI AI IA Sprachmodell Grundlagenmodell Basismodell Large Own Deep New Top Image Video Speech
+Text Voice Code
+"""
+_NOT_FAMILIES = frozenset(_NOT_FAMILIES_TEXT.split())
+
+
+def _unknown_models(sentence: str, lexicon: _Lexicon, model_word: bool) -> list[str]:
+    """Model names the gazetteer does not know: a capitalised name with a size (Zephyr-7B), or, in a
+    sentence that says 'model', with a version (Kestrel 2) or after 'called/baptisé/genannt/llamado...'."""
     found: list[str] = []
     for m in _VERSIONED.finditer(sentence):
-        name = m.group(1).split()[0].split("-")[0]
-        if name not in _NOT_MODELS:
+        sized = m.group(2)[-1:] in ("B", "M")
+        if (sized or model_word) and re.split(r"[ -]", m.group(1))[0] not in _NOT_NAMES:
             found.append(m.group(0).strip())
+    if not model_word:
+        return _dedupe(found)
+    for m in _FAMILY.finditer(sentence):
+        name = m.group(1) or m.group(2)
+        if name not in _NOT_NAMES and name not in _NOT_FAMILIES:
+            found.append(name)
     if lexicon.naming is not None:
         for m in lexicon.naming.finditer(sentence):
             n = _NAMED.match(sentence, m.end())
-            if n and n.group(1).split()[0] not in _NOT_MODELS:
+            if n and re.split(r"[ -]", n.group(1))[0] not in _NOT_NAMES:
                 found.append(n.group(1).rstrip(".,;:»”\"'"))
-    return found
+    return _dedupe(found)
 
 
 _CAPITALISED = re.compile(
-    r"(?<![\w'’])((?:[A-Z][\w&.'’-]*|[0-9]+[A-Z][\w]*)(?:\s+(?:(?:de|del|da|do|dos|des|di|du|von|van|&|and|e|y|und|et)\s+)?"
+    r"(?<![\w'’])((?:[A-Z][\w&.'’-]*|[0-9]+[A-Z]\w*)(?:\s+(?:(?:de|del|da|do|dos|des|di|du|von|van|&)\s+)?"
     r"[A-Z][\w&.'’-]*){0,3})"
 )
 _PARTNER_LINK = re.compile(
-    r"(?:\b(?:with|avec|mit|con|com|to|à|by|par|von|por|da|de|between|entre|tra|zwischen|and|et|und|y|e)\s+$)",
+    r"\b(?:with|avec|mit|con|com|between|entre|zwischen|tra)\s+(?:(?:the|la|le|les|l'|der|die|dem|el|los|il|lo|o|a|os|as)\s+)?$",
     re.IGNORECASE,
 )
 
 
-def _named_partner(text: str, sentence: _Sentence, known: set[str]) -> str | None:
-    """A capitalised name linked to a deal by 'with/avec/mit/con/com...' or starting the sentence."""
-    body = text[sentence.start : sentence.end]
+def _named_partner(body: str, known: set[str]) -> str | None:
+    """A capitalised name right after 'with/avec/mit/con/com/between...': a partner outside the gazetteer."""
     for m in _CAPITALISED.finditer(body):
         name = m.group(1).rstrip(".,'’-")
-        first = name.split()[0]
-        if first in _NOT_MODELS or first in _STOP_CAPS or len(name) < 2 or name in known:
+        if len(name) < 2 or name.split()[0] in _NOT_NAMES or name in known:
             continue
         if any(name.startswith(k) or k.startswith(name) for k in known):
             continue
-        before = body[max(0, m.start() - 12) : m.start()]
-        if m.start() == 0 or _PARTNER_LINK.search(before):
+        if _PARTNER_LINK.search(body[max(0, m.start() - 16) : m.start()]):
             return name
     return None
 
 
-_STOP_CAPS = frozenset(
-    """The A An In On At For By With From Under After Before As It Its This That These Those He She They We I You
-    Le La Les Un Une Des Du De En Au Aux Dans Pour Par Sur Avec Selon Il Elle Ils Elles Ce Cette Ces Son Sa Ses Leur
-    Der Die Das Den Dem Des Ein Eine Einen Im Am Zum Zur Mit Nach Von Bei Für Auf Laut Er Sie Es Wir
-    El Los Las Una Unos Del Al En Con Por Para Según Su Sus Este Esta Estos
-    Il Lo Gli Le Uno Nel Nella Della Dei Degli Con Per Secondo Suo Sua
-    O Os As Um Uma No Na Nos Nas Do Da Dos Das Em Com Para Segundo Seu Sua
-    January February March April May June July August September October November December Monday Tuesday Wednesday
-    Thursday Friday Saturday Sunday US UK EU U.S. Europe China India Japan Brussels Paris London Washington Germany
-    France Spain Italy Portugal Brazil Texas California Beijing AI IA KI CEO""".split()
+_SUBJECT = re.compile(
+    r"^\W*(?i:(?:the|la|le|les|l'|l’|der|die|das|el|los|las|il|lo|o|a|os|as)\s+)?(?:[a-zà-ÿ-]+\s+){0,2}?"
+    r"((?:[A-Z][\w&.'’-]*)(?:\s+(?:(?:de|del|da|do|di|du|von)\s+)?[A-Z][\w&.'’-]*){0,3})"
 )
+
+
+def _named_subject(body: str, full: str, title: str, lex: _Lexicon) -> str | None:
+    """The capitalised name a sentence opens with ("La malagueña Freepik ha presentado..."), if it is not a
+    common word (German capitalises nouns) and the title names it or the article names it twice."""
+    m = _SUBJECT.match(body)
+    if not m:
+        return None
+    name = m.group(1).rstrip(".,'’-")
+    first = name.split()[0]
+    if len(name) < 2 or first in _NOT_NAMES:
+        return None
+    if lex.model_terms is not None and lex.model_terms.fullmatch(first):
+        return None
+    if (
+        not re.search(rf"(?<!\w){re.escape(first)}(?!\w)", title)
+        and len(re.findall(rf"(?<!\w){re.escape(first)}(?!\w)", full)) < 2
+    ):
+        return None
+    return name
 
 
 # --- the classifier ------------------------------------------------------------------------------------
@@ -316,6 +473,16 @@ class _Entity:
     media: bool
 
 
+@dataclass
+class _Found:
+    sentence: _Sentence
+    weight: float
+    orgs: list[str]
+    terms: tuple[str, ...]
+    kinds: dict[str, float]
+    models: list[tuple[str, str, str]]  # (owner org or "", family or the new name, surface)
+
+
 class Classifier:
     """Compiled once from Topics; `classify` is then cheap and pure."""
 
@@ -327,10 +494,8 @@ class Classifier:
         items: list[tuple[TermParts, str]] = []
         self._entities: dict[str, _Entity] = {}
         org_specs = {o.name: o for o in topics.organisations}
-        # model families first (they carry their owner); the trie prefers the longest literal anyway
         for m in topics.models:
-            owner = org_specs[m.org]
-            ent = _Entity(m.org, m.name, owner.ai, False)
+            ent = _Entity(m.org, m.name, org_specs[m.org].ai, False)
             for i, a in enumerate(m.aliases):
                 self._entities[key := f"m\x00{m.name}\x00{i}"] = ent
                 items.append((alias_parts(a), key))
@@ -346,6 +511,13 @@ class Classifier:
                 self._entities[key := f"op\x00{o.name}\x00{i}"] = ent
                 items.extend((part, key) for part in pattern_parts(p))
         self._entity_re, self._entity_groups = _trie_regex(items, ignorecase=False)
+        self._deal_groups = {
+            g
+            for t in topics.topics
+            if t.rule == "pair"
+            for g in t.cues
+            if topics.cues[g].weight >= DEAL_CUE_WEIGHT
+        }
         self._all_langs = frozenset(topics.languages)
         self._lexicons: dict[frozenset[str], _Lexicon] = {}
         for lang in topics.languages:
@@ -355,14 +527,14 @@ class Classifier:
     # -- public ------------------------------------------------------------------------------------------
 
     def classify(self, title: str, text: str, lang: str | None = None) -> Classification:
-        title = (title or "").strip()
+        title = " ".join((title or "").split())
         text = text or ""
         full = f"{title}\n\n{text}" if title else text
         body_offset = len(title) + 2 if title else 0
-        lexicon = self._lexicon_for(lang)
-        sentences = self._sentences(full, title, body_offset)
+        lexicon = self._lexicon_for(lang, full)
+        sentences = _sentences(full, title, body_offset)
         self._annotate(full, sentences, lexicon)
-        subject = self._subject(sentences)
+        subject = _subject(sentences) or _named_subject(title, full, title, lexicon)
         labels: list[str] = []
         scores: dict[str, float] = {}
         evidence: list[Evidence] = []
@@ -371,35 +543,32 @@ class Classifier:
             found = self._evidence_for(topic, full, sentences, lexicon, subject)
             score = self._score(topic, sentences, found)
             scores[topic.label] = round(score, 3)
-            if score >= topic.threshold:
-                labels.append(topic.label)
-            found.sort(key=lambda f: -f.weight)
+            if score < topic.threshold:
+                continue  # evidence and relations are given for the labels given
+            labels.append(topic.label)
+            found.sort(key=lambda f: (-f.weight, f.sentence.start))
             evidence.extend(
-                Evidence(topic.label, _clip(full[f.sentence.start : f.sentence.end]), f.terms, round(f.weight, 3))
+                Evidence(
+                    topic.label, _clip(full[f.sentence.start : f.sentence.end]), f.terms, round(f.weight, 3)
+                )
                 for f in found[:MAX_EVIDENCE]
             )
-            relations.extend(self._relations(topic, found))
+            if topic.rule == "pair":
+                relations.extend(_pair_relations(topic.label, found))
+            else:
+                relations.extend(_model_relations(topic.label, found, sentences))
         return Classification(tuple(labels), scores, tuple(evidence), tuple(relations), self.version)
 
-    # -- compilation helpers ------------------------------------------------------------------------------
+    # -- annotation ---------------------------------------------------------------------------------------
 
-    def _lexicon_for(self, lang: str | None) -> _Lexicon:
+    def _lexicon_for(self, lang: str | None, text: str = "") -> _Lexicon:
+        if lang not in self._all_langs and text:
+            lang = guess_language(text, self._all_langs)  # no hint: a clear function-word majority, or all
         langs = frozenset({lang, "en"}) if lang in self._all_langs else self._all_langs
         lex = self._lexicons.get(langs)
         if lex is None:
             lex = self._lexicons[langs] = _compile_lexicon(self.topics, langs)
         return lex
-
-    # -- annotation ---------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _sentences(full: str, title: str, body_offset: int) -> list[_Sentence]:
-        out: list[_Sentence] = []
-        if title:
-            out.append(_Sentence(0, len(title), 0, 0))
-        for i, (s, e) in enumerate(split_sentences(full[body_offset:], body_offset)):
-            out.append(_Sentence(s, e, 1, i))
-        return out
 
     def _annotate(self, full: str, sentences: list[_Sentence], lex: _Lexicon) -> None:
         starts = [s.start for s in sentences]
@@ -413,62 +582,43 @@ class Classifier:
             if s is None:
                 continue
             ent = self._entities[self._entity_groups[m.lastgroup or ""]]
-            if ent.media and lex.attribution is not None:
-                before = full[max(s.start, m.start() - 32) : m.start()]
-                if lex.attribution.search(before):
-                    continue
+            before = full[max(s.start, m.start() - 32) : m.start()]
+            if ent.media and lex.attribution is not None and lex.attribution.search(before):
+                continue  # "according to Bloomberg": a source, not a party
             if ent.org not in s.orgs:
                 s.orgs[ent.org] = m.start()
                 s.surfaces[ent.org] = m.group(0)
+                if ent.model is not None:
+                    s.via_model_only.add(ent.org)
+            elif ent.model is None:
+                s.via_model_only.discard(ent.org)
+            s.mentions.append((m.start(), m.end(), ent.org))
             if ent.model is not None:
                 s.models.append((m.start(), ent.model, ent.org, m.group(0)))
             if ent.ai:
                 s.ai = True
-        for m in lex.cues.finditer(full):
-            s = at(m.start())
-            if s is not None:
-                group, _term = lex.cue_names[m.lastgroup or ""]
-                s.cues.setdefault(group, []).append((m.start(), m.group(0)))
-        if lex.negs is not None:
-            for m in lex.negs.finditer(full):
-                s = at(m.start())
-                if s is not None:
-                    s.negs.add(lex.neg_names[m.lastgroup or ""])
-        for pattern, attr in ((lex.ai, "ai"), (lex.model_nouns, "model_noun"), (lex.model_words, "model_word")):
-            if pattern is None:
+        for start, end, key in lex.scanner.scan(full):
+            s = at(start)
+            if s is None:
                 continue
-            for m in pattern.finditer(full):
-                s = at(m.start())
-                if s is not None:
-                    setattr(s, attr, True)
+            kind, name = key.split("\x00", 1)
+            if kind == "c":
+                s.cues.setdefault(name, []).append((start, full[start:end]))
+            elif kind == "n":
+                s.negs.add(name)
+            elif name == "ai_terms":
+                s.ai = True
+            elif name == "model_nouns":
+                s.model_noun = True
+            else:
+                s.model_word = True
         for s in sentences:
             if s.models:
                 s.ai = True
-            if s.model_noun or s.model_word or any(g in s.cues for g in ("own_model",)):
-                s.unknown_models = _unknown_models(full[s.start : s.end], lex)
-
-    @staticmethod
-    def _subject(sentences: list[_Sentence]) -> str | None:
-        """The article's main organisation: the first one the title names, else the most named one."""
-        if sentences and sentences[0].seg == 0 and sentences[0].orgs:
-            return min(sentences[0].orgs.items(), key=lambda kv: kv[1])[0]
-        counts: dict[str, int] = defaultdict(int)
-        for s in sentences:
-            for o in s.orgs:
-                counts[o] += 1
-        if not counts:
-            return None
-        return max(sorted(counts), key=lambda o: counts[o])
+            if s.cues and any(self.topics.cues[g].needs_model for g in s.cues):
+                s.unknown_models = _unknown_models(full[s.start : s.end], lex, s.model_noun or s.model_word)
 
     # -- evidence -----------------------------------------------------------------------------------------
-
-    def _window(self, sentences: list[_Sentence], i: int) -> list[_Sentence]:
-        s = sentences[i]
-        out = [s]
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(sentences) and sentences[j].seg == s.seg:
-                out.append(sentences[j])
-        return out
 
     def _evidence_for(
         self, topic: TopicSpec, full: str, sentences: list[_Sentence], lex: _Lexicon, subject: str | None
@@ -476,90 +626,309 @@ class Classifier:
         groups = {g: self.topics.cues[g] for g in topic.cues}
         negatives = {n: self.topics.negatives[n] for n in topic.negatives}
         found: list[_Found] = []
+        doc_ai = any(s.ai or s.model_noun for s in sentences)
+        title = _title(full, sentences)
+        if topic.rule == "pair" and topic.joint_subject > 0:
+            groups[_JOINT] = CueGroup(kind="alliance", weight=topic.joint_subject, terms={})
         for i, s in enumerate(sentences):
-            hits = [(g, hs) for g, hs in s.cues.items() if g in groups and (s.has_model() or not groups[g].needs_model)]
+            has_model = s.has_model(doc_ai)
+            hits = [
+                (g, hs)
+                for g, hs in s.cues.items()
+                if g in groups and (has_model or not groups[g].needs_model)
+            ]
+            if _JOINT in groups:
+                joint = _joint_mention(s, full)
+                if joint is not None:
+                    hits.append((_JOINT, [joint]))
             if not hits:
                 continue
-            window = self._window(sentences, i)
-            if topic.require_ai and not any(w.ai or w.model_noun or w.models for w in window):
-                continue
-            placed = self._place(topic, s, window, full, subject)
+            window = _window(sentences, i)
+            factor = 1.0
+            if topic.require_ai and not (s.ai or s.model_noun):
+                context = [*window, sentences[0]] if s.seg == 1 and s.pos < LEAD_SENTENCES else window
+                nearby = any(w.ai or w.model_noun for w in context)
+                if not nearby and not (topic.rule != "pair" and doc_ai and has_model):
+                    continue
+                factor *= AI_NEARBY_FACTOR
+            strong = any(groups[g].weight >= DEAL_CUE_WEIGHT for g, _hs in hits)
+            cue_pos = min(p for _g, hs in hits for p, _t in hs)
+            placed = self._place(topic, s, window, full, subject, lex, strong, cue_pos, title)
             if placed is None:
                 continue
-            orgs, factor, partner = placed
-            weight = _combine(sorted((groups[g].weight for g, _ in hits), reverse=True))
-            weight *= factor * (TITLE_BOOST if s.seg == 0 else LEAD_BOOST if s.pos < LEAD_SENTENCES else 1.0)
+            orgs, place_factor, partner = placed
+            factor *= place_factor
+            weights = sorted(
+                (self._hit_weight(groups[g], g, hs, s, full, lex, topic) for g, hs in hits), reverse=True
+            )
+            weight = _combine(weights) * factor
+            weight *= TITLE_BOOST if s.seg == 0 else LEAD_BOOST if s.pos < LEAD_SENTENCES else 1.0
             damp = min((negatives[n].factor for n in s.negs if n in negatives), default=1.0)
-            if len({org for _p, _f, org, _s in s.models}) >= 3:
+            if len({org for _p, _f, org, _s in s.models}) >= 3 and _compares(s, orgs, hits):
                 damp = min(damp, COMPARISON_FACTOR)
             weight = min(MAX_SENTENCE_WEIGHT, weight * damp)
+            if weight <= 0.01:
+                continue
             kinds: dict[str, float] = defaultdict(float)
             for g, _hs in hits:
-                if groups[g].kind:
-                    kinds[groups[g].kind or ""] += groups[g].weight
-            terms = _terms(s, window, orgs, hits, partner)
-            found.append(_Found(s, weight, orgs, terms, dict(kinds), _models_near(s, window)))
+                kind = groups[g].kind
+                if kind:
+                    kinds[kind] += groups[g].weight
+            found.append(
+                _Found(s, weight, orgs, _terms(s, orgs, hits, partner), dict(kinds), _models_near(s, window))
+            )
         return found
 
+    def _hit_weight(
+        self,
+        spec: CueGroup,
+        group: str,
+        hits: list[tuple[int, str]],
+        s: _Sentence,
+        full: str,
+        lex: _Lexicon,
+        topic: TopicSpec,
+    ) -> float:
+        weight = spec.weight
+        if spec.negatable and lex.negation is not None:
+            negated = all(lex.negation.search(full[max(s.start, p - NEGATION_CHARS) : p]) for p, _t in hits)
+            if negated:
+                weight *= NEGATED_FACTOR
+        if spec.needs_model and topic.rule != "pair":
+            owners = {org for _p, _f, org, _s in s.models}
+            first = min(s.mentions)[2] if s.mentions else None
+            if owners and first not in owners and not s.unknown_models:
+                weight *= NOT_OWNER_FACTOR
+            elif owners and min(s.mentions)[0] < hits[0][0]:
+                weight *= OWNER_BONUS
+            if any(g in self._deal_groups for g in s.cues):
+                weight *= IN_DEAL_FACTOR
+        return weight
+
     def _place(
-        self, topic: TopicSpec, s: _Sentence, window: list[_Sentence], full: str, subject: str | None
+        self,
+        topic: TopicSpec,
+        s: _Sentence,
+        window: list[_Sentence],
+        full: str,
+        subject: str | None,
+        lex: _Lexicon,
+        strong: bool,
+        cue_pos: int,
+        title: str,
     ) -> tuple[list[str], float, str | None] | None:
-        """The organisations a sentence's evidence is about, a proximity factor, and a named partner if any."""
+        """The organisations a sentence's evidence is about, a proximity factor, a named partner if any."""
         here = _ordered(s.orgs)
-        around = _ordered({o: p for w in window for o, p in w.orgs.items()})
+        around = _ordered(
+            {o: p for w in window for o, p in w.orgs.items() if w is s or o not in w.via_model_only}
+        )
         if topic.rule == "any":
             return here or around, 1.0, None
         if topic.rule == "single":
-            owners = [org for _p, _f, org, _s in sorted(s.models)]
-            if here or owners:
-                return _dedupe(here + owners), 1.0, None
+            actors = _actors(s, cue_pos, full, lex, subject, title)
+            if actors:
+                return actors, 1.0, None
+            if subject:  # "The model was trained on...": the article's subject
+                return [subject], NEIGHBOUR_FACTOR + 0.15, None
             if around:
                 return around, NEIGHBOUR_FACTOR + 0.15, None
-            return ([subject] if subject else []), NO_ORG_FACTOR, None
-        # pair
+            return [], NO_ORG_FACTOR, None
+        # pair: rivals ("to rival Google and OpenAI", "beats models from Meta") are not partners
+        rivals = _rivals(s, full, lex)
+        if rivals:
+            here = [o for o in here if o not in rivals]
+            around = [o for o in around if o not in rivals]
         if not here:
             return None
+        factor = 1.0
         if len(here) >= 2:
-            return _dedupe(here + around), 1.0, None
-        if len(around) >= 2:
+            orgs = _dedupe(here + around)
+            if len([o for o in here if o not in s.via_model_only]) < 2:
+                factor *= MODEL_ONLY_FACTOR
+            factor *= _list_factor(s, full, lex)
+            return orgs, factor, None
+        if len(around) >= 2 and strong:
             return _dedupe(here + around), NEIGHBOUR_FACTOR, None
-        partner = _named_partner(full, s, set(s.surfaces.values()) | set(here))
+        known = set(s.surfaces.values()) | set(here)
+        partner = _named_partner(full[s.start : s.end], known)
+        if partner is None and min(s.mentions)[0] > cue_pos - 200:
+            opener = _named_subject(full[s.start : min(s.mentions)[0]], full, title, lex)
+            if opener and not any(opener.startswith(k) or k.startswith(opener) for k in known):
+                partner = opener  # "Contoso Media licenses its archive to Anthropic"
         if partner:
-            return here + [partner], NAMED_PARTNER_FACTOR, partner
+            return [*here, partner], NAMED_PARTNER_FACTOR, partner
         return None
 
     def _score(self, topic: TopicSpec, sentences: list[_Sentence], found: list[_Found]) -> float:
         if not found:
             return 0.0
+        weights = sorted((f.weight for f in found), reverse=True)
         miss = 1.0
-        for f in found:
-            miss *= 1.0 - f.weight
-        score = 1.0 - miss
+        for w in weights[1:]:
+            miss *= 1.0 - w
+        score = weights[0] + (1.0 - weights[0]) * SUPPORT_SHARE * (1.0 - miss)
         if sentences and sentences[0].seg == 0 and not any(f.sentence.seg == 0 for f in found):
-            # a negative-topic title (lawsuit, regulation, review...) without its own evidence
+            # a negative-topic title (a lawsuit, a regulation, a review...) without evidence of its own
             title_negs = [n for n in sentences[0].negs if n in topic.negatives]
             if title_negs:
-                return score * min(self.topics.negatives[n].title_factor for n in title_negs)
+                score *= min(self.topics.negatives[n].title_factor for n in title_negs)
         return score
 
-    # -- relations ----------------------------------------------------------------------------------------
 
-    def _relations(self, topic: TopicSpec, found: list[_Found]) -> list[Relation]:
-        if not found:
-            return []
-        if topic.rule == "pair":
-            return _pair_relations(topic.label, found)
-        return _model_relations(topic.label, found)
+# --- helpers -------------------------------------------------------------------------------------------
+
+_FUNCTION_WORDS = {
+    "en": "the and of to in is that for with was on are by this from",
+    "fr": "le la les des et est une dans pour qui sur au aux avec du",
+    "de": "der die das und ist nicht mit ein eine den dem für auf zu",
+    "es": "el los las del y en que por con una para se es al",
+    "it": "il della di che e per con una gli sono nel alla dei le",
+    "pt": "o os da do das dos em que uma para com não ao pela é",
+}
+_FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+_WORD = re.compile(r"[^\W\d_]+")
 
 
-@dataclass
-class _Found:
-    sentence: _Sentence
-    weight: float
-    orgs: list[str]
-    terms: tuple[str, ...]
-    kinds: dict[str, float]
-    models: list[tuple[str, str]]  # (org, surface)
+def guess_language(text: str, candidates: frozenset[str]) -> str | None:
+    """A language whose function words clearly dominate the first 400 words, or None when unsure (then the
+    classifier uses every lexicon). Cheap on purpose: it only narrows the lexicons, it does not label."""
+    counts = dict.fromkeys(_FUNCTION_SETS, 0)
+    for n, m in enumerate(_WORD.finditer(text)):
+        if n >= 400:
+            break
+        word = m.group(0).lower()
+        for lang, words in _FUNCTION_SETS.items():
+            if word in words:
+                counts[lang] += 1
+    ranked = sorted(((c, lang) for lang, c in counts.items() if lang in candidates), reverse=True)
+    if len(ranked) < 2 or ranked[0][0] < 20 or ranked[0][0] < 2 * ranked[1][0]:
+        return None
+    return ranked[0][1]
+
+
+def _sentences(full: str, title: str, body_offset: int) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    if title:
+        out.append(_Sentence(0, len(title), 0, 0))
+    for i, (s, e) in enumerate(split_sentences(full[body_offset:], body_offset)):
+        out.append(_Sentence(s, e, 1, i))
+    return out
+
+
+def _subject(sentences: list[_Sentence]) -> str | None:
+    """The article's main organisation: the first one the title names (None when the title names none)."""
+    if sentences and sentences[0].seg == 0 and sentences[0].orgs:
+        return min(sentences[0].orgs.items(), key=lambda kv: kv[1])[0]
+    return None
+
+
+def _window(sentences: list[_Sentence], i: int) -> list[_Sentence]:
+    s = sentences[i]
+    return [s] + [
+        sentences[j] for j in (i - 1, i + 1) if 0 <= j < len(sentences) and sentences[j].seg == s.seg
+    ]
+
+
+def _list_factor(s: _Sentence, full: str, lex: _Lexicon) -> float:
+    """Organisations named one after another ("Google, Meta and Amazon") are rarely a deal's parties; after
+    "such as/comme/wie/como/come" or "rivals" they are examples. A list that is the counterpart of an
+    organisation named before it ("Meta signed deals with ... among them AWS, Nvidia, Dell") is kept."""
+    mentions = sorted(s.mentions)
+    if not mentions:
+        return 1.0
+    runs: list[list[tuple[int, int, str]]] = [[mentions[0]]]
+    for prev, cur in itertools.pairwise(mentions):
+        if cur[2] != prev[2] and LIST_GAP.match(full[prev[1] : cur[0]]):
+            runs[-1].append(cur)
+        else:
+            runs.append([cur])
+    run = max(runs, key=lambda r: len({m[2] for m in r}))
+    members = {m[2] for m in run}
+    if len(members) < 3:
+        return 1.0
+    if any(m[0] < run[0][0] and m[2] not in members for m in mentions):
+        return 1.0  # someone outside the list, before it: the list is the other side of the deal
+    start = run[0][0]
+    if lex.examples is not None and lex.examples.search(full[max(s.start, start - 40) : start]):
+        return EXAMPLES_FACTOR
+    return LIST_FACTOR
+
+
+_JOINT = "\x00joint"  # the virtual cue group of a joint subject
+
+
+def _joint_mention(s: _Sentence, full: str) -> tuple[int, str] | None:
+    """Two organisations acting together: "Telekom und Nvidia bauen...", "the Microsoft–OpenAI pact"."""
+    mentions = sorted(s.mentions)
+    for (a0, a1, oa), (b0, b1, ob) in itertools.pairwise(mentions):
+        if oa == ob:
+            continue
+        gap = full[a1:b0]
+        if re.fullmatch(r"\s?[-–—/]\s?", gap) or (
+            JOINT_GAP.match(gap) and JOINT_LEAD.match(full[s.start : a0])
+        ):
+            return a0, full[a0:b1]
+    return None
+
+
+def _rivals(s: _Sentence, full: str, lex: _Lexicon) -> set[str]:
+    """Organisations named after 'rival/compete with/than/beats/concurrent/Konkurrent/frente a...', and the
+    ones listed right after them."""
+    if lex.rivals is None or not s.mentions:
+        return set()
+    out: set[str] = set()
+    mentions = sorted(s.mentions)
+    in_list = False
+    for k, (m0, _m1, org) in enumerate(mentions):
+        if lex.rivals.search(full[max(s.start, m0 - 36) : m0]):
+            out.add(org)
+            in_list = True
+        elif in_list and k > 0 and LIST_GAP.match(full[mentions[k - 1][1] : m0]):
+            out.add(org)
+        else:
+            in_list = False
+    first = mentions[0]
+    if first[2] in out and not lex.rivals.search(full[s.start : first[0]]):
+        out.discard(first[2])  # the sentence's subject is not its own rival
+    return out
+
+
+def _compares(s: _Sentence, orgs: list[str], hits: list[tuple[str, list[tuple[int, str]]]]) -> bool:
+    """A sentence naming three vendors' models compares them, unless the actor's cue comes before the others'
+    models ("Mistral releases Small 3, on par with Llama 3.3 and GPT-4o mini")."""
+    first_cue = min(p for _g, hs in hits for p, _t in hs)
+    actor = orgs[0] if orgs else None
+    return any(p < first_cue and org != actor for p, _f, org, _s in s.models)
+
+
+def _title(full: str, sentences: list[_Sentence]) -> str:
+    return full[: sentences[0].end] if sentences and sentences[0].seg == 0 else ""
+
+
+def _actors(
+    s: _Sentence, cue_pos: int, full: str, lex: _Lexicon, subject: str | None, title: str
+) -> list[str]:
+    """Who a single-organisation cue is about: an anaphoric opener ("the company", "l'entreprise") means the
+    article's subject; else the organisation named closest before the cue, then the others; rivals last."""
+    mentions = sorted(s.mentions)
+    opener_end = min(mentions[0][0] if mentions else cue_pos, cue_pos, s.start + 40)
+    if subject and lex.anaphora is not None and lex.anaphora.search(full[s.start : opener_end]):
+        lead = [subject]
+    else:
+        lead = []
+    rivals = _rivals(s, full, lex)
+    for p, _t in s.cues.get("dependence", []):  # "less dependent on OpenAI": the provider, not the builder
+        rivals |= {org for m0, _m1, org in mentions if p < m0 <= p + 48}
+    before = [
+        org for p, _e, org in sorted(mentions, key=lambda m: -m[0]) if p < cue_pos and org not in rivals
+    ]
+    if not lead and not before:
+        named = _named_subject(full[s.start : cue_pos], full, title, lex)
+        if named:
+            before = [named]
+    after = [org for p, _e, org in mentions if p >= cue_pos and org not in rivals]
+    owners = [org for _p, _f, org, _s in sorted(s.models) if org not in rivals]
+    return _dedupe(lead + before + after + owners)
 
 
 def _combine(weights: list[float]) -> float:
@@ -578,27 +947,29 @@ def _dedupe(items: Iterable[str]) -> list[str]:
 
 def _clip(sentence: str) -> str:
     sentence = " ".join(sentence.split())
-    return sentence if len(sentence) <= MAX_SENTENCE_CHARS else sentence[: MAX_SENTENCE_CHARS - 1].rstrip() + "…"
+    return (
+        sentence if len(sentence) <= MAX_SENTENCE_CHARS else sentence[: MAX_SENTENCE_CHARS - 1].rstrip() + "…"
+    )
 
 
-def _models_near(s: _Sentence, window: list[_Sentence]) -> list[tuple[str, str]]:
-    out = [(org, surface) for _p, _f, org, surface in sorted(s.models)]
-    out += [("", name) for name in s.unknown_models]
-    if not out:
-        for w in window:
-            out += [(org, surface) for _p, _f, org, surface in sorted(w.models)]
+def _models_near(s: _Sentence, window: list[_Sentence]) -> list[tuple[str, str, str]]:
+    """Models named in the sentence (new names included), then in its neighbours."""
+    out = [(org, family, surface) for _p, family, org, surface in sorted(s.models)]
+    known = {surface for _o, _f, surface in out}
+    out += [("", name, name) for name in s.unknown_models if not any(k in name or name in k for k in known)]
+    for w in window[1:]:
+        out += [(org, family, surface) for _p, family, org, surface in sorted(w.models)]
     return out
 
 
 def _terms(
-    s: _Sentence, window: list[_Sentence], orgs: list[str], hits: list[tuple[str, list[tuple[int, str]]]],
-    partner: str | None,
+    s: _Sentence, orgs: list[str], hits: list[tuple[str, list[tuple[int, str]]]], partner: str | None
 ) -> tuple[str, ...]:
     out: list[str] = list(orgs)
     out += [surface for _p, _f, _o, surface in sorted(s.models)]
     out += s.unknown_models
-    out += [surface.strip() for _g, hs in hits for _p, surface in hs]
-    if partner and partner not in out:
+    out += [" ".join(surface.split()) for _g, hs in hits for _p, surface in hs]
+    if partner:
         out.append(partner)
     return tuple(_dedupe(t for t in out if t))
 
@@ -607,68 +978,74 @@ def _pair_relations(label: str, found: list[_Found]) -> list[Relation]:
     credit: dict[tuple[str, str], float] = defaultdict(float)
     kinds: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     first: dict[str, int] = {}
-    for f in found:
-        here = [o for o in f.orgs if o in f.sentence.orgs] or f.orgs[:1]
+    for f in sorted(found, key=lambda f: f.sentence.start):
         for o in f.orgs:
-            first.setdefault(o, f.sentence.start * 10_000 + f.sentence.orgs.get(o, 0))
+            first.setdefault(o, f.sentence.start * 10_000 + f.sentence.orgs.get(o, 9_999))
+        here = [o for o in f.orgs if o in f.sentence.orgs] or f.orgs[:1]
         for a in here:
             for b in f.orgs:
                 if a == b:
                     continue
                 key = (a, b) if a < b else (b, a)
-                credit[key] += f.weight
+                credit[key] += f.weight / (1 if b in f.sentence.orgs else 2)
                 for k, w in f.kinds.items():
-                    kinds[key][k] += w * f.weight * (0.6 if k == "alliance" else 1.0)
+                    kinds[key][k] += w * f.weight * (GENERIC_KIND_SHARE if k == "alliance" else 1.0)
     if not credit:
         return []
     best = max(credit.values())
     out: list[Relation] = []
     for key, c in sorted(credit.items(), key=lambda kv: (-kv[1], kv[0])):
-        if c < 0.3 * best or len(out) >= MAX_RELATIONS:
+        if c < 0.35 * best or len(out) >= MAX_RELATIONS:
             break
         ks = kinds.get(key) or {}
         kind = max(sorted(ks), key=lambda k: ks[k]) if ks else None
-        orgs = tuple(sorted(key, key=lambda o: first.get(o, math.inf)))
-        out.append(Relation(label, orgs, kind, None))
+        out.append(Relation(label, tuple(sorted(key, key=lambda o: first.get(o, 1 << 62))), kind, None))
     return out
 
 
-def _model_relations(label: str, found: list[_Found]) -> list[Relation]:
-    credit: dict[tuple[str, str | None], float] = defaultdict(float)
+def _model_relations(label: str, found: list[_Found], sentences: list[_Sentence]) -> list[Relation]:
+    """Who builds which model: the organisations the evidence is about (its actor, weighted), each with its
+    model families named in or next to the evidence, else elsewhere in the article, and new model names."""
+    credit: dict[str, float] = defaultdict(float)
+    named: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))  # org -> family -> credit
+    surfaces: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # family -> surface -> count
+    for s in sentences:
+        for _p, family, _owner, surface in s.models:
+            surfaces[family][surface] += 1
+    alias: dict[str, str] = {}  # first word -> name kept: "Lufthansa Group" and "Lufthansa" are one actor
     for f in found:
         org = f.orgs[0] if f.orgs else ""
-        models = [(o or org, m) for o, m in f.models]
-        owned = [(o, m) for o, m in models if o == org] or models
-        if owned:
-            for o, m in owned[:2]:
-                credit[(o, m)] += f.weight
-        else:
-            credit[(org, None)] += f.weight * 0.5
+        org = alias.setdefault(org.split()[0] if org else "", org)
+        credit[org] += f.weight
+        for owner, family, surface in f.models:
+            if owner in ("", org) or (owner and f.orgs and owner == f.orgs[0]):
+                named[org][family] += f.weight
+                surfaces[family][surface] += 0  # new names are their own family
+    owned: dict[str, list[str]] = defaultdict(list)  # org -> families, by first mention
+    for s in sentences:
+        for _p, family, owner, _surface in sorted(s.models):
+            if family not in owned[owner]:
+                owned[owner].append(family)
     best = max(credit.values())
     out: list[Relation] = []
-    seen: set[tuple[str, str]] = set()
-    for (org, model), c in sorted(credit.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or "")):
+    for org, c in sorted(credit.items(), key=lambda kv: (-kv[1], kv[0])):
         if c < 0.25 * best or len(out) >= MAX_RELATIONS:
             break
-        k = (org, (model or "").lower())
-        if k in seen:
-            continue
-        seen.add(k)
-        out.append(Relation(label, (org,) if org else (), None, model))
-    return out
+        families = sorted(named[org], key=lambda fam: -named[org][fam]) or owned.get(org, [])[:1]
+        room = max(1, MAX_RELATIONS - len(out) - (1 if len(credit) > 1 else 0))
+        models: list[str | None] = [_best_surface(fam, surfaces[fam]) for fam in families[:room]] or [None]
+        out.extend(Relation(label, (org,) if org else (), None, m) for m in models)
+    return out[:MAX_RELATIONS]
+
+
+def _best_surface(family: str, counts: dict[str, int]) -> str:
+    """The name to show for a model family: its most specific (longest) surface, e.g. "MAI-1" over "MAI"."""
+    if not counts:
+        return family
+    return max(sorted(counts), key=lambda m: (len(m), counts[m]))
 
 
 @lru_cache(maxsize=1)
 def default_classifier() -> Classifier:
     """The classifier for the shipped topics, compiled once per process."""
     return Classifier(load_topics(None))
-
-
-def classify_texts(items: Iterable[tuple[str, str, str | None]], classifier: Classifier) -> Iterator[Classification]:
-    """Classify (title, text, lang) items with one compiled classifier."""
-    for title, text, lang in items:
-        yield classifier.classify(title, text, lang)
-
-
-def load_classifier(path: Path | None = None) -> Classifier:
-    return default_classifier() if path is None else Classifier(load_topics(path))

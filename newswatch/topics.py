@@ -18,6 +18,7 @@ Spaces and hyphens between words are interchangeable; ' matches ’ too.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -30,7 +31,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from newswatch.errors import ConfigError
 
 DEFAULT_TOPICS = "newswatch/data/topics.yaml"
-LexiconKey = Literal["ai_terms", "model_nouns", "model_words", "attribution", "naming"]
+LexiconKey = Literal[
+    "ai_terms",
+    "model_nouns",
+    "model_words",
+    "negation",
+    "examples",
+    "rivals",
+    "anaphora",
+    "attribution",
+    "naming",
+]
 _LANG = r"^[a-z]{2}$"
 
 
@@ -105,6 +116,7 @@ class CueGroup(_Strict):
     kind: str | None = None  # the relation kind this cue signals (pair topics)
     weight: float = Field(gt=0, le=1)
     needs_model: bool = False  # counts only in a sentence that mentions a model
+    negatable: bool = True  # a negation just before the cue ("no", "pas", "kein"...) cancels most of it
     terms: Terms
 
     @field_validator("terms")
@@ -132,6 +144,7 @@ class TopicSpec(_Strict):
     cues: list[str] = Field(min_length=1)
     negatives: list[str] = Field(default_factory=list)
     threshold: float = Field(default=0.5, gt=0, le=1)
+    joint_subject: float = Field(default=0.0, ge=0, le=1)  # pair: weight of "X and Y <verb>..." openings
 
 
 class Topics(_Strict):
@@ -175,7 +188,9 @@ class Topics(_Strict):
             labels.add(t.label)
             for c in t.cues:
                 if c not in self.cues:
-                    raise ValueError(f"{where}: cues: unknown cue group {c!r} (known: {', '.join(sorted(self.cues))})")
+                    raise ValueError(
+                        f"{where}: cues: unknown cue group {c!r} (known: {', '.join(sorted(self.cues))})"
+                    )
             for n in t.negatives:
                 if n not in self.negatives:
                     known = ", ".join(sorted(self.negatives)) or "none"
@@ -186,7 +201,8 @@ class Topics(_Strict):
 # --- term syntax -> regex --------------------------------------------------------------------------------
 
 _SEP = r"[\s\-]+"
-_GAP = r"(?:[^\s.!?;]+[\s\-]+){0,3}?"
+_GAP_SEP = r"[\s\-,:]+"
+_GAP = r"(?:[^\s.!?;]+[\s\-,:]+){0,3}?"
 _APOS = "['’]"
 
 
@@ -233,7 +249,7 @@ def _expand_leading_group(term: str, regex: bool) -> list[str]:
         return [term]
     inner_start = len(opener)
     bounds = [inner_start - 1, *cuts, i]
-    alts = [term[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    alts = [term[a + 1 : b] for a, b in itertools.pairwise(bounds)]
     rest = term[i + 1 :]
     optional = rest.startswith("?")
     if optional:
@@ -287,7 +303,7 @@ def _term_parts(term: str, case_sensitive: bool) -> TermParts:
     while i < len(term):
         ch = term[i]
         if term.startswith(" ... ", i):
-            out.append(_SEP + _GAP)
+            out.append(_GAP_SEP + _GAP)
             i += 5
             continue
         if ch in " -":
@@ -435,7 +451,7 @@ def _read_default_raw() -> dict[str, Any]:
 
 
 def load_topics(path: Path | None = None) -> Topics:
-    """The shipped topics, or the file at `path` (which replaces them, or extends them with `extends: default`)."""
+    """The shipped topics, or the file at `path` (it replaces them, or extends them: `extends: default`)."""
     if path is None:
         return parse_topics(_read_default_raw(), DEFAULT_TOPICS)
     try:

@@ -1,0 +1,96 @@
+"""Classifier quality floors (house rule 9: quality is a number in the repo, lowered only on purpose).
+
+labelled.jsonl is the set the rules were tuned on; heldout.jsonl was written before any tuning and never
+tuned on: its floor is the honest estimate of how the classifier does on articles it has not seen.
+Run with -s to see the per-language tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newswatch.classify import default_classifier
+from newswatch.evaluate import EvalReport, evaluate, load_records, render_report
+
+DATA = Path(__file__).resolve().parent / "data"
+LABELS = ("ai_partnership", "inhouse_model")
+LANGS = ("en", "fr", "de", "es", "it", "pt")
+
+# Pinned floors. Measured when pinned: labelled 0.984 / 0.989, held-out 0.923 / 0.903.
+LABELLED_FLOOR = {"ai_partnership": 0.90, "inhouse_model": 0.90}
+HELDOUT_FLOOR = {"ai_partnership": 0.90, "inhouse_model": 0.88}
+
+
+def _report(name: str) -> EvalReport:
+    path = DATA / name
+    with path.open(encoding="utf-8") as fh:
+        records = load_records(fh, origin=str(path))
+    report = evaluate(records, default_classifier())
+    print(f"\n{name}\n{render_report(report, show_mistakes=True)}")
+    return report
+
+
+@pytest.fixture(scope="module")
+def labelled() -> EvalReport:
+    return _report("labelled.jsonl")
+
+
+@pytest.fixture(scope="module")
+def heldout() -> EvalReport:
+    return _report("heldout.jsonl")
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_labelled_f1_floor(labelled: EvalReport, label: str) -> None:
+    assert labelled.per_label[label].f1 >= LABELLED_FLOOR[label], render_report(labelled, show_mistakes=True)
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_heldout_f1_floor(heldout: EvalReport, label: str) -> None:
+    assert heldout.per_label[label].f1 >= HELDOUT_FLOOR[label], render_report(heldout, show_mistakes=True)
+
+
+def test_every_language_is_measured(labelled: EvalReport) -> None:
+    assert set(LANGS) <= set(labelled.per_lang)
+    for lang in LANGS:
+        assert labelled.per_lang_micro[lang].f1 >= 0.85, f"{lang}: {labelled.per_lang_micro[lang].f1:.3f}"
+
+
+def _lines(name: str) -> list[dict[str, object]]:
+    return [
+        json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+@pytest.mark.parametrize("name", ["labelled.jsonl", "heldout.jsonl"])
+def test_dataset_shape(name: str) -> None:
+    """The sets stay what the guideline (data/README.md) says: six languages, real-length articles, many
+    hard negatives, every line with id, lang, title, text, labels and note."""
+    rows = _lines(name)
+    assert len({r["id"] for r in rows}) == len(rows)
+    langs = Counter(str(r["lang"]) for r in rows)
+    assert set(langs) == set(LANGS)
+    assert min(langs.values()) >= (30 if name == "labelled.jsonl" else 9)
+    negatives = [r for r in rows if not r["labels"]]
+    assert len(negatives) >= 0.4 * len(rows)
+    hard = [
+        r
+        for r in negatives
+        if any(w in str(r["note"]).lower() for w in ("hard", "difficile", "difícil", "harte"))
+    ]
+    assert len(hard) >= 2 / 3 * len(negatives)
+    for r in rows:
+        assert set(r) == {"id", "lang", "title", "text", "labels", "note"}
+        assert set(r["labels"]) <= set(LABELS)  # type: ignore[arg-type]
+        assert 120 <= len(str(r["text"]).split()) <= 400, r["id"]
+    if name == "labelled.jsonl":
+        assert len(rows) >= 250
+
+
+def test_heldout_does_not_overlap_labelled() -> None:
+    labelled = {(r["title"], r["text"]) for r in _lines("labelled.jsonl")}
+    assert not [r["id"] for r in _lines("heldout.jsonl") if (r["title"], r["text"]) in labelled]
