@@ -23,7 +23,7 @@ def evidence_line(label: str, orgs: Sequence[str], kind: str | None, model: str 
     """'Microsoft ↔ OpenAI · investment' for a partnership; 'Microsoft · MAI-1' for an in-house model."""
     if label == "inhouse_model" or model:
         who = " ↔ ".join(orgs) if orgs else "?"
-        return f"{who} · {model}" if model else who
+        return f"{who} · {model or 'own models'}"
     line = " ↔ ".join(orgs) if orgs else label
     return f"{line} · {DEAL_KINDS.get(kind or '', kind)}" if kind else line
 
