@@ -34,11 +34,10 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 API_URL_VAR = "PREFECT_API_URL"
 HOME_DIRNAME = ".prefect"
@@ -132,7 +131,12 @@ def configure_prefect(*, home: Path | None = None, verbose: bool = False) -> Non
         os.environ.setdefault("PREFECT_HOME", str(resolve_prefect_home()))
     for name, value in QUIET_ENV.items():
         os.environ.setdefault(name, value)
-    if not verbose:
+    if verbose:
+        # Claim the level so a later non-verbose call (a flows/ module configuring itself on
+        # import) cannot quiet a verbose command; NOTSET is Prefect's own default for the handler.
+        for name in QUIET_CONSOLE_ENV:
+            os.environ.setdefault(name, "NOTSET")
+    else:
         for name, value in QUIET_CONSOLE_ENV.items():
             os.environ.setdefault(name, value)
         quiet_prefect_noise()
@@ -167,12 +171,23 @@ def prefect_runtime(*, home: Path | None = None, verbose: bool = False) -> Itera
             yield url
     finally:
         try:
+            if api is not None:
+                _report_early_exit(api)
             _drain_prefect_workers()
             if api is not None:
                 api.stop()
         finally:
             os.environ.pop(API_URL_VAR, None)
             _refresh_prefect_settings()
+
+
+def _report_early_exit(api: LocalApi) -> None:
+    """Say where to look when the temporary server died on its own (its output is in a log)."""
+    code = api.process.poll()
+    if code is not None:
+        logging.getLogger("newswatch.prefect").error(
+            "the local Prefect API server exited early with code %s%s", code, api._log_hint()
+        )
 
 
 @contextlib.contextmanager
@@ -332,11 +347,18 @@ def _trim_log(path: Path) -> None:
 
 
 def _is_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """GET <api>/health answers 200. A bare HTTP/1.0 probe over a socket: the Prefect API is
+    reached only from flows/ (Prefect's door), and newswatch's HTTP door is for the outside world."""
+    parts = urlsplit(api_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    request = f"GET {parts.path.rstrip('/')}/health HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
     try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.sendall(request)
+            status_line = conn.recv(128).split(b"\r\n", 1)[0]
+    except OSError:
         return False
+    return status_line.startswith(b"HTTP/1.") and status_line.split()[1:2] == [b"200"]
 
 
 # --- reuse of a long-lived server -------------------------------------------------------------

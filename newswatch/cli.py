@@ -27,11 +27,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(config_path(args.config))  # validated before anything is fetched
     for name in args.source or ():
         config.source(name)
-    from flows.runtime import configure_prefect, quiet_prefect
+    from flows.runtime import prefect_runtime
 
-    configure_prefect(verbose=args.verbose)
     started = time.monotonic()
-    with quiet_prefect(verbose=args.verbose):
+    with prefect_runtime(verbose=args.verbose):
         from flows.poll_sources import poll_sources
 
         summary = poll_sources(
@@ -72,6 +71,20 @@ def cmd_digest(args: argparse.Namespace) -> int:
     print(messages[result.status])
     if result.error:
         print(f"warning: {result.error}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    config_file = config_path(args.config)
+    config = load_config(config_file)  # fail before anything starts
+    if not config.sources:
+        raise ConfigError(f"{config_file}: no sources to serve")
+    from flows.serve import serve_deployments
+
+    print(f"newswatch serve: {len(config.sources)} sources, digest at {config.digest.send_at} "
+          f"{config.digest.timezone}; stop with Ctrl-C", flush=True)  # fmt: skip
+    serve_deployments(str(config_file), str(db_path(args.db)), verbose=args.verbose)
+    print("newswatch serve: stopped", flush=True)
     return 0
 
 
@@ -172,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--send", action="store_true", help="email it (once: a sent day is not sent again)")
     p.add_argument("--force", action="store_true", help="with --send: send even if already sent")
     p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("serve", help="run the scheduled deployments until stopped (Ctrl-C or SIGTERM)")
+    _common(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own logs")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("query", help="run read-only SQL against the store")
     _common(p)

@@ -52,7 +52,8 @@ def decode_html(body: bytes) -> str:
     A BOM wins; then a declared charset (`<meta charset>`, `http-equiv`, or an XML declaration in the
     first 16 KB) unless the bytes are valid UTF-8 with non-ASCII in them (a mislabelled UTF-8 page is
     far more common than Latin-1 that happens to be valid UTF-8); with no declaration: UTF-8, and
-    windows-1252 when that fails (the web's legacy default). Never raises: undecodable bytes become U+FFFD.
+    windows-1252 when that fails (the web's legacy default), also when a page labelled UTF-8 is mostly not
+    UTF-8. Never raises: undecodable bytes become U+FFFD.
     """
     for bom, encoding in _BOMS:
         if body.startswith(bom):
@@ -65,8 +66,18 @@ def decode_html(body: bytes) -> str:
     if _is_utf8(body):
         return body.decode("utf-8")
     if declared == "utf-8":
-        return body.decode("utf-8", errors="replace")
+        text = body.decode("utf-8", errors="replace")
+        if not _mostly_invalid(text):
+            return text  # UTF-8 with a stray bad byte or two: keep it UTF-8
     return body.decode("cp1252", errors="replace")
+
+
+def _mostly_invalid(text: str) -> bool:
+    """More undecodable sequences than valid non-ASCII characters: a page labelled UTF-8 that is not
+    (a legacy windows-1252 page with a copied-in `<meta charset=utf-8>`)."""
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ch > "\x7f") - bad
+    return bad > good
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -76,6 +76,8 @@ def parse_feed(
     feed_lang = normalize_lang(feed.get("language"))
     notes: list[str] = [problem] if problem else []
     entries, dropped = _convert_entries(raw_entries, base, feed_lang, now)
+    if not entries and problem:  # broken XML whose only "entries" are fragments: nothing was read
+        return Discovery(entries=(), error=f"{problem}; no usable entry", title=title)
     if dropped:
         notes.append(f"dropped {dropped} entries without a link or content")
     if len(entries) > max_entries:

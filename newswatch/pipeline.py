@@ -21,9 +21,10 @@ from newswatch.assemble import build_article, entry_key
 from newswatch.classify import Classifier
 from newswatch.clustering import prepare_article
 from newswatch.config import Config, SourceConfig
-from newswatch.extract_pool import ExtractPool
+from newswatch.extract import extract_article
+from newswatch.extract_pool import ExtractFn, ExtractPool
 from newswatch.feeds import parse_feed
-from newswatch.fetch import Fetcher
+from newswatch.fetch import Fetcher, Resolver
 from newswatch.folders import load_folder
 from newswatch.model import Article, Discovery, Entry, Extracted, FetchRecord, FetchResult, Outcome, SourceReport
 from newswatch.pages import parse_listing_page
@@ -39,6 +40,14 @@ log = logging.getLogger("newswatch.pipeline")
 
 # A page that fails like this will not come back: keep the article with what the feed gave.
 _PERMANENT_PAGE_FAILURES = {Outcome.HTTP_ERROR, Outcome.TOO_LARGE, Outcome.ROBOTS, Outcome.REDIRECT_ERROR}
+# A page that fails like this may well answer next time: not stored, and the feed is re-read next poll.
+_TRANSIENT_PAGE_FAILURES = {Outcome.TIMEOUT, Outcome.CONNECT_ERROR, Outcome.RATE_LIMITED, Outcome.DNS_ERROR,
+                            Outcome.ERROR}  # fmt: skip
+
+
+def is_transient(f: FetchResult) -> bool:
+    """A failure worth trying again next poll: a timeout, a dropped connection, a 429, a 5xx."""
+    return f.outcome in _TRANSIENT_PAGE_FAILURES or (f.outcome is Outcome.HTTP_ERROR and (f.status or 0) >= 500)
 
 
 def utcnow() -> datetime:
@@ -84,17 +93,22 @@ class PollSession:
         run_id: str | None = None,
         now: Callable[[], datetime] = utcnow,
         classifier: Classifier | None = None,
+        extract_fn: ExtractFn = extract_article,
+        resolve: Resolver | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.run_id = run_id or uuid.uuid4().hex
         self.now = now
         self.classifier = classifier or classifier_for(config)
-        self.fetcher = Fetcher(config.fetch, allow_private_networks=config.allow_private_networks)
+        self.fetcher = Fetcher(
+            config.fetch, allow_private_networks=config.allow_private_networks, resolve=resolve
+        )
         self.extractor = ExtractPool(
             workers=config.extract.workers,
             page_timeout=config.extract.page_timeout,
             recycle_after=config.extract.recycle_after,
+            extract_fn=extract_fn,
         )
         self._page_threads = ThreadPoolExecutor(
             max_workers=config.fetch.concurrency, thread_name_prefix="newswatch-fetch"
@@ -226,7 +240,7 @@ class PollSession:
 
     def _extract(self, pages: Sequence[_Page]) -> None:
         jobs = [(p.key, p.html, (p.fetched.final_url if p.fetched else None) or p.entry.url)
-                for p in pages if p.html]  # fmt: skip
+                for p in pages if p.html is not None]  # fmt: skip
         feed_html = [(p.key + "#feed", p.entry.content_html.encode("utf-8"), p.entry.url)
                      for p in pages if p.html is None and p.entry.content_html]  # fmt: skip
         results = self.extractor.extract([*jobs, *feed_html]) if (jobs or feed_html) else {}
@@ -247,13 +261,15 @@ class PollSession:
         self._fetch_pages(todo)
         page_records: list[FetchRecord] = []
         usable: list[_Page] = []
+        retry_later = False
         for p in todo:
             f = p.fetched
             if f is not None and not f.ok:
                 report.failed_pages += 1
                 page_records.append(self._page_record(source, f))
                 report.page_errors.append(one_line(f.error or str(f.outcome)))
-                if f.outcome not in _PERMANENT_PAGE_FAILURES or not p.entry.title:
+                retry_later = retry_later or is_transient(f)
+                if f.outcome not in _PERMANENT_PAGE_FAILURES or is_transient(f) or not p.entry.title:
                     continue  # transient (or refused): not stored, tried again next poll
             usable.append(p)  # a page gone for good is kept with what the feed gave
         self._extract(usable)
@@ -284,10 +300,14 @@ class PollSession:
             elapsed_s=(self.now() - started).total_seconds(), entries=len(discovery.entries),
             failed_pages=report.failed_pages,
         )  # fmt: skip
+        # pages that failed for now: forget the feed's validators and hash, so the next poll re-reads the
+        # feed (even if unchanged) and tries them again
+        validators, seen_hash = (None, None) if retry_later else (fetched, body_hash)
+
         def make_state(result: WriteResult) -> SourceState:
             # the schedule depends on what the poll yielded, so the state is made inside the write
             return self._next_state(
-                source, Outcome.OK, record.status, None, fetched, body_hash, result.new,
+                source, Outcome.OK, record.status, None, validators, seen_hash, result.new,
                 len(discovery.entries), result.labelled,
             )  # fmt: skip
 

@@ -94,3 +94,24 @@ def next_state(
 
 def is_due(state: SourceState | None, now: datetime) -> bool:
     return state is None or state.next_due_at is None or state.next_due_at <= now
+
+
+def poll_tick_s(intervals: list[float | str | None], default_s: float, minimum_s: float = 10.0) -> float:
+    """How often the served `poll-sources` deployment wakes up: the shortest interval in force.
+
+    Each wake-up polls only the sources that are due (`--due`), so every source keeps its own interval.
+    """
+    values = [default_s]
+    for value in intervals:
+        if value == "auto":
+            values.append(AUTO_MIN_S)
+        elif isinstance(value, int | float):
+            values.append(float(value))
+    return max(minimum_s, min(values))
+
+
+def daily_cron(send_at: str) -> str:
+    """'07:00' -> '0 7 * * *'."""
+    hour, minute = (int(x) for x in send_at.split(":"))
+    return f"{minute} {hour} * * *"
+
