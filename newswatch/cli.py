@@ -135,11 +135,46 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from newswatch.health import render_health
-    from newswatch.store import open_store
+    config_file = config_path(args.config)
+    config = load_config(config_file)
+    action = args.action or "health"
+    if action == "health":
+        from newswatch.health import render_health
+        from newswatch.store import open_store
 
-    config = load_config(config_path(args.config))
-    print(render_health(open_store(db_path(args.db)), config))
+        print(render_health(open_store(db_path(args.db)), config))
+        return 0
+    if action == "export":
+        from newswatch.opml import render_opml
+
+        sys.stdout.write(render_opml(config.sources))
+        return 0
+    if action == "check":
+        from newswatch.check import check_sources, render_check
+
+        print(f"{config_file}: valid, {len(config.sources)} sources", flush=True)
+        reports = check_sources(config)
+        print(render_check(reports))
+        return 0 if all(r.outcome.value == "ok" for r in reports) else 1
+    # import
+    if not args.file:
+        raise NewswatchError("sources import: name the OPML file (newswatch sources import FEEDS.opml)")
+    from newswatch.config_edit import append_sources
+    from newswatch.opml import new_sources, parse_opml
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise NewswatchError(f"{args.file}: cannot read: {exc.strerror}") from None
+    feeds = parse_opml(data, origin=args.file)
+    entries = new_sources(feeds, config.sources)
+    if entries and not args.dry_run:
+        append_sources(config_file, entries)
+    verb = "would add" if args.dry_run else "added"
+    print(f"{args.file}: {len(feeds)} feeds, {verb} {len(entries)} to {config_file} "
+          f"({len(feeds) - len(entries)} already configured)")  # fmt: skip
+    for e in entries:
+        print(f"  + {e['name']}  {e['url']}")
     return 0
 
 
@@ -215,8 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every article, not only those of older versions")
     p.set_defaults(func=cmd_reclassify)
 
-    p = sub.add_parser("sources", help="per-source health")
+    p = sub.add_parser(
+        "sources",
+        help="per-source health; also: import FILE.opml, export (OPML on stdout), check (try each once)",
+    )
     _common(p)
+    p.add_argument("action", nargs="?", choices=("health", "import", "export", "check"), default="health")
+    p.add_argument("file", nargs="?", help="with import: the OPML file")
+    p.add_argument("--dry-run", action="store_true", help="with import: show what would be added")
     p.set_defaults(func=cmd_sources)
     return parser
 
