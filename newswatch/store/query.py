@@ -29,6 +29,9 @@ def run_query(path: Path, sql: str, *, wait_s: float = DEFAULT_WAIT_S) -> QueryR
         raise QueryError(f"{path}: no database here yet (run `newswatch run` first, or pass --db)")
     con = connect_with_wait(path, read_only=True, wait_s=wait_s)
     try:
+        # read-only covers the database; this covers the rest: no COPY TO/EXPORT into files, no reading
+        # local files (read_csv('/etc/...')), no ATTACH, no extensions (httpfs) — and it cannot be re-enabled
+        con.execute("SET enable_external_access = false")
         cur = con.execute(sql)
         desc = cur.description or []
         rows = cur.fetchall() if desc else []
