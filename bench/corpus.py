@@ -54,15 +54,24 @@ def load_language_pages() -> list[Page]:
     return out
 
 
-def rss_feed(items: list[tuple[str, str]], *, title: str = "replay", start: datetime | None = None) -> bytes:
-    """An RSS 2.0 feed of (link, title) items, newest first, one hour apart."""
-    start = start or datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+FEED_START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def rss_feed(
+    items: list[tuple[str, str]],
+    *,
+    title: str = "replay",
+    start: datetime | None = None,
+    spacing: timedelta = timedelta(hours=1),
+) -> bytes:
+    """An RSS 2.0 feed of (link, title) items, newest first, `spacing` apart (one hour by default)."""
+    start = start or FEED_START
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>',
         f"<title>{escape(title)}</title><link>http://127.0.0.1/</link><description>replay</description>",
     ]
     for i, (link, item_title) in enumerate(items):
-        when = format_datetime(start - timedelta(hours=i))
+        when = format_datetime(start - spacing * i)
         parts.append(
             f"<item><title>{escape(item_title)}</title><link>{escape(link)}</link>"
             f"<guid isPermaLink=\"true\">{escape(link)}</guid><pubDate>{when}</pubDate></item>"

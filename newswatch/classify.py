@@ -26,7 +26,7 @@ import itertools
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -70,6 +70,8 @@ COMPARISON_FACTOR = 0.45  # a sentence naming models of three or more vendors (a
 EXAMPLES_FACTOR = 0.4  # the organisations are a list of examples ("such as Google, Meta and Amazon")
 LIST_FACTOR = 0.8  # three or more organisations listed one after another
 MODEL_ONLY_FACTOR = 0.8  # a partner known only through one of its models ("uses GPT-4")
+WEAK_PARTY_FACTOR = 0.85  # one party is a name outside the gazetteer or an epithet ("the startup")
+WEAK_PARTIES_FACTOR = 0.7  # no party is in the gazetteer
 AI_NEARBY_FACTOR = 0.75  # the AI signal is only in a neighbouring sentence (or, for the lead, the title)
 NEGATED_FACTOR = 0.15  # "will not build its own model", "kein eigenes Sprachmodell"
 NOT_OWNER_FACTOR = 0.5  # a model cue next to someone else's model ("invests in X, maker of Claude")
@@ -163,6 +165,8 @@ class _Sentence:
     model_noun: bool = False
     model_word: bool = False
     unknown_models: list[str] = field(default_factory=list)  # filled when a model cue needs them
+    generic: set[str] = field(default_factory=set)  # orgs recognised outside the gazetteer ("Nscale", "Grupo Godó")
+    weak: set[str] = field(default_factory=set)  # orgs only referred to here ("the startup", "beide Unternehmen")
 
     def has_model(self, doc_ai: bool = False) -> bool:
         """A model is mentioned: a known family, a model noun ('language model'), a new name, or the plain
@@ -190,6 +194,13 @@ class _Lexicon:
     rivals: re.Pattern[str] | None
     anaphora: re.Pattern[str] | None
     model_terms: re.Pattern[str] | None  # model words and nouns, to tell a model from a name
+    org_nouns: re.Pattern[str] | None  # "company", "start-up", "Konzern": what introduces or stands for an org
+    pair_anaphora: re.Pattern[str] | None  # "both companies", "les deux entreprises"
+    contrast: re.Pattern[str] | None  # "unlike", "a diferencia de", "even after"
+    usage_before: re.Pattern[str] | None  # "access to | use of" right before an own-model cue
+    purpose_before: re.Pattern[str] | None  # "to train | per addestrare" right before an own-model cue
+    usage_after: re.Pattern[str] | None  # "... zu trainieren" right after an own-model cue
+    new_model: re.Pattern[str] | None  # "a new language model", "la nueva versión de su modelo"
 
 
 def _trie_regex(
@@ -348,7 +359,27 @@ def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
         model_terms=_plain(
             _lexicon_terms(topics, "model_words", langs) + _lexicon_terms(topics, "model_nouns", langs)
         ),
+        org_nouns=_plain(_lexicon_terms(topics, "org_nouns", langs)),
+        pair_anaphora=_plain(_lexicon_terms(topics, "pair_anaphora", langs)),
+        contrast=_plain(_lexicon_terms(topics, "contrast", langs)),
+        usage_before=_framed(_lexicon_terms(topics, "usage_frames", langs), before=True),
+        purpose_before=_framed(_lexicon_terms(topics, "purpose_frames", langs), before=True),
+        usage_after=_framed(_lexicon_terms(topics, "usage_frames_after", langs), before=False),
+        new_model=_plain(_lexicon_terms(topics, "new_model", langs)),
     )
+
+
+_FRAME_GAP = r"(?:[\s'’]+[^\s'’.,;:!?]{1,6}){0,2}"  # up to two short words (articles, contractions) in between
+
+
+def _framed(terms: Iterable[str], before: bool) -> re.Pattern[str] | None:
+    """Frame terms that must sit right before (or right after) a cue, with at most two short words between."""
+    plain = _plain(terms)
+    if plain is None:
+        return None
+    if before:
+        return re.compile(f"(?:{plain.pattern}){_FRAME_GAP}[\\s'’]*$", re.IGNORECASE)
+    return re.compile(f"^{_FRAME_GAP}[\\s'’]*(?:{plain.pattern})", re.IGNORECASE)
 
 
 # --- names that are not in the gazetteer -----------------------------------------------------------------
@@ -378,7 +409,10 @@ Secondo Suo Sua O Um Uma Na Nos Nas Do Da Dos Das Em Com Seu January February Ma
 July August September October November December Monday Tuesday Wednesday Thursday Friday Saturday
 Sunday US UK EU Europe China India Japan Brussels Paris London Washington Germany France Spain Italy
 Portugal Brazil Texas California Beijing AI IA KI CEO But And Et Und Y E Mais Aber Pero Ma Mas
-However Also Apache MIT GPL CC BSD
+However Also Apache MIT GPL CC BSD Italia Deutschland España Espanha Francia Frankreich Brasil Estados États
+Alemania Germania Spagna Europa Norwegen Madrid Roma Rome Milano Milan Berlin München Munich Lisboa Lisbon Barcelona
+Londres Londra Bruxelles Brüssel Bruselas Haye Hague Tokyo Tokio Seoul Singapore Taiwan Canada Canadá Mexico México
+Januar Februar März Juni Juli Oktober Dezember
 """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
@@ -462,6 +496,150 @@ def _named_subject(body: str, full: str, title: str, lex: _Lexicon) -> str | Non
     return name
 
 
+# --- organisations outside the gazetteer ------------------------------------------------------------------
+
+_UP = "A-ZÀ-ÖØ-Þ"
+_CAP = rf"[{_UP}][\w&.'’-]*"
+_GNAME = rf"{_CAP}(?:\s(?:\d{{1,4}}\s)?{_CAP}|\s(?:de|del|da|do|dos|das|di|du|des)\s{_CAP}){{0,3}}"
+_INTRO = re.compile(rf"((?:\s+[a-zà-ÿ][\w'’-]*){{0,2}})\s+({_GNAME})")
+_APPOS = re.compile(
+    rf"(?<![\w'’-])({_GNAME})\s*,\s*((?:[\w'’-]+\s+){{0,3}}|[\w]+['’])$"
+)
+_CONNECTORS = frozenset("de del da do dos das di du des".split())
+_ORG_SUFFIXES = frozenset(
+    """AG SE SA S.A. SAS SpA S.p.A. GmbH Inc Inc. Corp Corp. Corporation Ltd Ltd. Limited plc PLC LLC NV N.V. BV AB ASA
+    Oyj KGaA Group Groupe Grupo Gruppe Gruppo Holding Holdings Labs Lab Bank Banco Banca Music Records Media Capital
+    Partners Ventures Technologies Technology Systems Software Robotics Networks Telecom Energy Motors Studios
+    Entertainment Analytics Insurance Airlines Industries Semiconductor Bancorp Investments Electric""".split()
+)
+_ORG_SUFFIX_RE = re.compile(
+    r"(?<=\s)(?:" + "|".join(re.escape(x) for x in sorted(_ORG_SUFFIXES, key=len, reverse=True))
+    + r"|Data Cent(?:er|re)s?)(?![\w-])"
+)
+_ORG_PREFIXES = frozenset(
+    "Grupo Gruppo Groupe Gruppe Banco Banca Banque Caixa Caisse Instituto Istituto Fundación Fundação Fondazione".split()
+)
+_ORG_PREFIX_RE = re.compile(
+    r"(?<![\w-])(?:" + "|".join(sorted(_ORG_PREFIXES)) + rf")(?:\s(?:(?:de|do|da|di|del|des|du)\s)?(?:\d{{1,4}}\s)?{_CAP}){{1,3}}"
+)
+# words that are not adjectives between an org noun and its name ("l'entreprise de Xavier Niel", "guidata da X")
+_FUNCTION = frozenset(
+    """of by for with from in on at to and or the a an that which who whose de du des d par pour avec sur dans en à au aux
+    et ou qui que dont le la les l un une von vom mit für bei zu zum zur durch und oder der die das den dem des ein eine
+    por para con en del al y o que el los las un una da di dal della delle dei degli per su con e o che il lo gli
+    com em pelo pela do dos das no na nos nas que o os as um uma ao à""".split()
+)
+_DETERMINER = re.compile(
+    r"(?<![\w'’])(?:the|this|that|its|la|le|l['’]|cette|ce|cet|du|au|der|die|das|dem|den|des|dieser|diese|dieses|diesem|"
+    r"diesen|zum|zur|vom|beim|im|el|esta|este|dicha|dicho|del|al|il|lo|questa|questo|della|dello|dell['’]|dalla|dal|"
+    r"dall['’]|alla|all['’]|nella|nel|nell['’]|sulla|sul|a|o|essa|esse|da|do|na|no|pela|pelo|à|ao)"
+    r"(?:\s+|(?<=['’]))((?:[^\s.,;:!?]+\s+){0,3})$",
+    re.IGNORECASE,
+)
+_NOUN_ENDINGS = (
+    "ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ität", "nis", "tum", "ismus", "chen", "en", "ment",
+)
+_ROLE = re.compile(
+    r"(?:CEO|chief|founder|president|chairman|director|PDG|directeur|fondateur|président|Chef\w*|Gründer|Vorstand\w*|"
+    r"presidente|director|fundador\w*|consejer\w*|amministrat\w*|fondat\w*|diretor\w*|ministr\w*|minister\w*)\W*$",
+    re.IGNORECASE,
+)
+
+
+def _clean_name(name: str, lex: _Lexicon) -> str | None:
+    """A candidate organisation name, trimmed of possessives, leading common words and stray connectors."""
+    name = re.sub(r"['’]s?$", "", name.rstrip(".,;:'’-"))
+    if re.search(r"\w['’]s\s", name):
+        return None  # "Google's Vertex AI": a product of a named organisation
+    words = name.split()
+    if words and words[0].lower() in _FUNCTION and words[0].lower() not in _RELATIVE:
+        return None  # "Aux États-Unis", "Na Europa": a place or a time, not a name
+    while (
+        len(words) > 1
+        and words[0] not in _ORG_PREFIXES
+        and (words[0] in _NOT_NAMES or (lex.org_nouns is not None and lex.org_nouns.fullmatch(words[0])))
+    ):
+        words = words[1:]
+    if words and words[0] not in _ORG_PREFIXES:
+        for i, w in enumerate(words):
+            if w in _CONNECTORS:
+                words = words[:i]
+                break
+    words = [w for w in words[:4]]
+    while words and (words[-1] in _CONNECTORS or words[-1].isdigit()):
+        words.pop()
+    if not words:
+        return None
+    name = " ".join(words)
+    first = words[0]
+    if len(name) < 2 or first in _NOT_NAMES or name.isdigit() or not first[0].isupper():
+        return None
+    if lex.model_terms is not None and lex.model_terms.fullmatch(first):
+        return None
+    if lex.org_nouns is not None and lex.org_nouns.fullmatch(name):
+        return None
+    return name
+
+
+def _looks_like_noun(name: str, full: str) -> bool:
+    """A single word that is probably a common noun: a German noun ending, or written lowercase elsewhere."""
+    if " " in name or any(ch.isdigit() for ch in name) or sum(ch.isupper() for ch in name) > 1:
+        return False
+    low = name.lower()
+    if low.endswith(_NOUN_ENDINGS) and len(name) > 4:
+        return True
+    return re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", full) is not None
+
+
+_RELATIVE = frozenset("die der das dem den des the la le el il lo a o que qui che which who that dont cuyo cuya".split())
+_ROLE_WORD = re.compile(
+    r"\b(?:CEO|chief|founder|co-founder|president|chairman|director|PDG|directeur|fondat\w*|présid\w*|Chef\w*|Gründer\w*|"
+    r"Vorstand\w*|presidente|fundador\w*|consejer\w*|amministrat\w*|diretor\w*|ministr\w*|spokes\w*|porte-parole|"
+    r"Sprecher\w*|portavoz|portavoce|analyst\w*|analista)\b",
+    re.IGNORECASE,
+)
+_PRODUCT_WORDS = re.compile(r"(?:l['’])?(?:IA|AI|KI|assistant\w*|Assistent\w*|asistente\w*|assistente\w*|chatbot\w*)$")
+
+
+def _name_word(word: str, full: str, lex: _Lexicon) -> bool:
+    """A capitalised word that can be part of a name (not "Die", "KI-Start-up", "Risikokapitalfonds")."""
+    if word in _NOT_NAMES or re.search(r"-[a-zß-ÿ]", word) or _looks_like_noun(word, full):
+        return False
+    return lex.org_nouns is None or not lex.org_nouns.fullmatch(word)
+
+
+def _surname(name: str, full: str) -> bool:
+    """A single word that the article also writes after a first name ("Elon Musk ... Musk said")."""
+    if " " in name:
+        return False
+    for m in re.finditer(rf"([{_UP}][a-zà-ÿ]+)\s+{re.escape(name)}(?![\w])", full):
+        if m.group(1) not in _NOT_NAMES and m.group(1) not in _ORG_PREFIXES:
+            return True
+    return False
+
+
+def _appositive_ok(between: str) -> bool:
+    """The words between "Name," and an org noun are a determiner and adjectives ("la storica", "uma das
+    maiores"), not a relative clause ("die das") or a role ("director de la")."""
+    words = [w.lower().strip("'’") for w in between.split()]
+    i = 0
+    while i < len(words) and words[i] in _FUNCTION:
+        i += 1
+    if any(w in _FUNCTION for w in words[i:]) or (i >= 2 and words[0] in _RELATIVE and words[1] in _RELATIVE):
+        return False
+    return _ROLE_WORD.search(between) is None
+
+
+def _is_product(name: str, full: str, lex: _Lexicon) -> bool:
+    """The article calls the name a model or an assistant ("Lucie, l'IA française", "Hibiki, un modèle")."""
+    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}\s*,\s*", full):
+        for word in full[m.end() : m.end() + 60].split()[:4]:
+            word = word.strip(".,;:»”\"'’")
+            if _PRODUCT_WORDS.match(word) or (lex.model_terms is not None and lex.model_terms.fullmatch(word)):
+                return True
+    return False
+
+
 # --- the classifier ------------------------------------------------------------------------------------
 
 
@@ -519,6 +697,7 @@ class Classifier:
             if topics.cues[g].weight >= DEAL_CUE_WEIGHT
         }
         self._all_langs = frozenset(topics.languages)
+        self._ai_orgs = frozenset(o.name for o in topics.organisations if o.ai)
         self._lexicons: dict[frozenset[str], _Lexicon] = {}
         for lang in topics.languages:
             self._lexicon_for(lang)
@@ -533,7 +712,7 @@ class Classifier:
         body_offset = len(title) + 2 if title else 0
         lexicon = self._lexicon_for(lang, full)
         sentences = _sentences(full, title, body_offset)
-        self._annotate(full, sentences, lexicon)
+        self._annotate(full, sentences, lexicon, lang if lang in self._all_langs else None)
         subject = _subject(sentences) or _named_subject(title, full, title, lexicon)
         labels: list[str] = []
         scores: dict[str, float] = {}
@@ -570,18 +749,20 @@ class Classifier:
             lex = self._lexicons[langs] = _compile_lexicon(self.topics, langs)
         return lex
 
-    def _annotate(self, full: str, sentences: list[_Sentence], lex: _Lexicon) -> None:
+    def _annotate(self, full: str, sentences: list[_Sentence], lex: _Lexicon, lang: str | None = None) -> None:
         starts = [s.start for s in sentences]
 
         def at(pos: int) -> _Sentence | None:
             i = bisect_right(starts, pos) - 1
             return sentences[i] if i >= 0 and pos < sentences[i].end else None
 
+        taken: list[tuple[int, int]] = []
         for m in self._entity_re.finditer(full):
             s = at(m.start())
             if s is None:
                 continue
             ent = self._entities[self._entity_groups[m.lastgroup or ""]]
+            taken.append((m.start(), m.end()))
             before = full[max(s.start, m.start() - 32) : m.start()]
             if ent.media and lex.attribution is not None and lex.attribution.search(before):
                 continue  # "according to Bloomberg": a source, not a party
@@ -612,11 +793,212 @@ class Classifier:
                 s.model_noun = True
             else:
                 s.model_word = True
+        doc_models: list[str] = []
         for s in sentences:
             if s.models:
                 s.ai = True
+            if s.model_noun or s.model_word:
+                doc_models += [n for n in _unknown_models(full[s.start : s.end], lex, True) if n not in doc_models]
+        epithets = self._annotate_generic(full, sentences, lex, at, taken, lang, doc_models)
+        self._resolve_references(full, sentences, lex, at, epithets)
+        for s in sentences:
             if s.cues and any(self.topics.cues[g].needs_model for g in s.cues):
-                s.unknown_models = _unknown_models(full[s.start : s.end], lex, s.model_noun or s.model_word)
+                text = full[s.start : s.end]
+                s.unknown_models = _unknown_models(text, lex, s.model_noun or s.model_word)
+                if not s.unknown_models and not s.models:  # a new name the article calls a model elsewhere
+                    s.unknown_models = [
+                        n for n in doc_models if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)
+                    ][:3]
+
+    def _annotate_generic(
+        self,
+        full: str,
+        sentences: list[_Sentence],
+        lex: _Lexicon,
+        at: Callable[[int], _Sentence | None],
+        taken: list[tuple[int, int]],
+        lang: str | None,
+        doc_models: list[str],
+    ) -> list[tuple[int, int, str]]:
+        """Organisations the gazetteer does not know, recognised by how the text treats them: a corporate suffix
+        or prefix ("NatWest Group", "Grupo Godó"), an org noun before or after them ("das britische Unternehmen
+        Nscale", "Udio, la piattaforma"), or a name that is a deal's party and recurs. Their mentions are added
+        to the sentences (marked generic). Returns the epithets found on the way ("la start-up californienne")."""
+        cands: dict[str, set[str]] = defaultdict(set)
+        epithets: list[tuple[int, int, str]] = []
+        if lex.org_nouns is not None:
+            for m in lex.org_nouns.finditer(full):
+                s = at(m.start())
+                if s is None:
+                    continue
+                if lang != "de" and m.group(0)[0].isupper() and m.start() > s.start + 3:
+                    continue  # "Agencia Tributaria", "Banco Central": the noun is part of a name
+                self._org_noun_context(full, s, m, lex, lang, cands, epithets)
+        for m in _ORG_SUFFIX_RE.finditer(full):
+            s = at(m.start())
+            if s is None:
+                continue
+            bm = re.search(rf"(?<![\w'’-])(?:({_CAP})\s)?({_CAP})\s$", full[max(s.start, m.start() - 48) : m.start()])
+            if bm is None:
+                continue
+            head = bm.group(2)
+            if bm.group(1) and _name_word(bm.group(1), full, lex):
+                head = f"{bm.group(1)} {head}"  # "Lloyds Banking Group", not "Hamburger Otto Group"
+            cands[f"{head} {m.group(0)}"].add("suffix")
+        for m in _ORG_PREFIX_RE.finditer(full):
+            cands[m.group(0)].add("prefix")
+        if lex.pair_anaphora is not None:
+            epithets += [(m.start(), m.end(), "two") for m in lex.pair_anaphora.finditer(full)]
+        title = _title(full, sentences)
+        for s in sentences:
+            if s.seg == 0 or not any(g in self._deal_groups for g in s.cues):
+                continue
+            text = full[s.start : s.end]
+            partner = _named_partner(text, set())
+            if partner:
+                cands[partner].add("partner")
+            if lang == "de" and re.match(r"\W*(?:der|die|das|den|dem|des)\s", text, re.IGNORECASE):
+                continue  # "Der Vertrag sieht vor": German capitalises its nouns
+            opener_end = min([s.end, *(p for p, _e, _o in s.mentions)])
+            opener = _named_subject(full[s.start : opener_end], full, title, lex)
+            if opener:
+                cands[opener].add("opener")
+        accepted = self._accept_generic(cands, full, title, lex, doc_models)
+        if accepted:
+            self._add_generic_mentions(full, accepted, at, taken)
+        return sorted(epithets)
+
+    def _org_noun_context(
+        self,
+        full: str,
+        s: _Sentence,
+        m: re.Match[str],
+        lex: _Lexicon,
+        lang: str | None,
+        cands: dict[str, set[str]],
+        epithets: list[tuple[int, int, str]],
+    ) -> None:
+        """An org noun introduces a name ("the startup Parloa"), stands in apposition to one ("Suno, plataforma
+        americana"), or stands for one already named ("la start-up californienne": an epithet)."""
+        im = _INTRO.match(full, m.end(), s.end)
+        if im is not None:
+            between = im.group(1).split()
+            adjectives_after = lang not in ("en", "de")  # "la start-up française Mistral"
+            if (not between or adjectives_after) and not any(w.lower() in _FUNCTION for w in between):
+                cands[im.group(2)].add("intro")
+                return
+        am = _APPOS.search(full, max(s.start, m.start() - 80), m.start())
+        possessive = full[m.end() : m.end() + 2] in ("'s", "’s")  # "X, the company's founder"
+        if am is not None and not possessive and _appositive_ok(am.group(2)):
+            cands[am.group(1)].add("appos" if am.start() > s.start + 2 else "appos_start")
+            return
+        dm = _DETERMINER.search(full, max(s.start, m.start() - 48), m.start())
+        if dm is not None and not any(w.lower() in _FUNCTION for w in dm.group(1).split()):
+            epithets.append((dm.start(), m.end(), "one"))
+
+    def _accept_generic(
+        self, cands: dict[str, set[str]], full: str, title: str, lex: _Lexicon, doc_models: list[str]
+    ) -> dict[str, str]:
+        """surface -> canonical name, for the candidates that pass the name tests."""
+        accepted: dict[str, str] = {}
+        for raw, reasons in sorted(cands.items(), key=lambda kv: -len(kv[0])):
+            name = _clean_name(raw, lex)
+            if name is None or name in accepted or self._entity_re.search(raw) or self._entity_re.search(name):
+                continue  # a known organisation or model, or a name holding one ("Abteilung Microsoft AI")
+            words = name.split()
+            formal = bool(reasons & {"suffix", "prefix"})
+            if formal and (len(words) < 2 or not (words[0] in _ORG_PREFIXES or _ORG_SUFFIX_RE.search(name))):
+                formal = False
+                reasons = reasons - {"suffix", "prefix"}
+            if not formal and _looks_like_noun(name, full):
+                continue
+            occurrences = len(re.findall(rf"(?<![\w-]){re.escape(name)}(?![\w])", full))
+            if not reasons & {"suffix", "prefix", "intro", "appos"} and occurrences < 2:
+                continue
+            if not formal and _surname(name, full):
+                continue  # "Mustafa Suleyman ... Suleyman said": a person
+            first = full.find(name)
+            if first > 0 and _ROLE.search(full[max(0, first - 24) : first]):
+                continue  # "chief executive Filippo Sugar": a person
+            if any(name in d or d in name for d in doc_models) or _is_product(name, full, lex):
+                continue  # a model or a product, not its maker
+            accepted[name] = name
+            if formal:
+                core = " ".join(words[1:] if words[0] in _ORG_PREFIXES else _ORG_SUFFIX_RE.sub("", name).split())
+                if len(core) >= 3 and core.split()[0] not in _NOT_NAMES and not _looks_like_noun(core, full):
+                    accepted.setdefault(core, name)
+        canonical = sorted(set(accepted.values()), key=len, reverse=True)
+        for surface, name in accepted.items():  # "Lloyds" and "Lloyds Banking Group" are one organisation
+            longer = [c for c in canonical if c.startswith(name + " ")]
+            if longer:
+                accepted[surface] = longer[0]
+        return accepted
+
+    def _add_generic_mentions(
+        self, full: str, accepted: dict[str, str], at: Callable[[int], _Sentence | None], taken: list[tuple[int, int]]
+    ) -> None:
+        names = sorted(accepted, key=len, reverse=True)
+        pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")(?:['’]s)?(?!\w)")
+        for m in pattern.finditer(full):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            prev = re.search(r"([A-ZÀ-ÖØ-Þ][\w-]*)\s+$", full[max(0, m.start() - 30) : m.start()])
+            if prev is not None and prev.group(1) not in _NOT_NAMES:
+                continue  # "Filippo Sugar" is not "Sugar Music"
+            s = at(m.start())
+            if s is None:
+                continue
+            surface = re.sub(r"['’]s$", "", m.group(0))
+            org = accepted.get(surface, surface)
+            if org not in s.orgs:
+                s.orgs[org] = m.start()
+                s.surfaces[org] = surface
+                s.generic.add(org)
+            s.mentions.append((m.start(), m.end(), org))
+
+    def _resolve_references(
+        self,
+        full: str,
+        sentences: list[_Sentence],
+        lex: _Lexicon,
+        at: Callable[[int], _Sentence | None],
+        epithets: list[tuple[int, int, str]],
+    ) -> None:
+        """'la start-up californienne' -> the organisation named last before it (the article's subject when it
+        opens a sentence); 'both companies' -> the last two named. Added as weak mentions."""
+        if not epithets:
+            return
+        subject = _subject(sentences)
+        index = {id(s): i for i, s in enumerate(sentences)}
+        for start, end, kind in epithets:
+            s = at(start)
+            if s is None:
+                continue
+            i = index[id(s)]
+            here = sorted(m for m in s.mentions if m[1] <= start)
+            inner = {o for p, _e, o in s.mentions if start <= p < end}
+            recent = [o for _p, _e, o in reversed(here)]
+            for j in range(i - 1, max(-1, i - 4), -1):
+                w = sentences[j]
+                if w.seg != s.seg and not (s.seg == 1 and s.pos < LEAD_SENTENCES):
+                    break
+                recent += [o for _p, _e, o in sorted(w.mentions, reverse=True)]
+            recent = [o for o in _dedupe(recent) if o not in inner]
+            if kind == "two":
+                targets = recent[:2] if len(recent) >= 2 else []
+            elif not here and start - s.start <= 40 and subject:
+                targets = [subject]
+            else:
+                exclude = {here[0][2]} if here else set()
+                targets = [o for o in recent if o not in exclude][:1]
+            for org in targets:
+                if org not in s.orgs:
+                    s.orgs[org] = start
+                    s.surfaces[org] = full[start:end]
+                    s.weak.add(org)
+                s.mentions.append((start, end, org))
+                if org in self._ai_orgs:
+                    s.ai = True
 
     # -- evidence -----------------------------------------------------------------------------------------
 
@@ -745,10 +1127,10 @@ class Classifier:
             orgs = _dedupe(here + around)
             if len([o for o in here if o not in s.via_model_only]) < 2:
                 factor *= MODEL_ONLY_FACTOR
-            factor *= _list_factor(s, full, lex)
+            factor *= _list_factor(s, full, lex) * _named_factor(s, here)
             return orgs, factor, None
-        if len(around) >= 2 and strong:
-            return _dedupe(here + around), NEIGHBOUR_FACTOR, None
+        if len(around) >= 2 and strong and not (set(here) & s.weak):
+            return _dedupe(here + around), NEIGHBOUR_FACTOR * _named_factor(s, here), None
         known = set(s.surfaces.values()) | set(here)
         partner = _named_partner(full[s.start : s.end], known)
         if partner is None and min(s.mentions)[0] > cue_pos - 200:
@@ -869,6 +1251,13 @@ def _joint_mention(s: _Sentence, full: str) -> tuple[int, str] | None:
         ):
             return a0, full[a0:b1]
     return None
+
+
+def _named_factor(s: _Sentence, orgs: list[str]) -> float:
+    """Parties known to the gazetteer are the strongest evidence; a name recognised only by its shape or an
+    epithet ("the startup") resolved to an earlier name is weaker."""
+    known = len([o for o in orgs if o not in s.generic and o not in s.weak])
+    return 1.0 if known >= 2 else WEAK_PARTY_FACTOR if known == 1 else WEAK_PARTIES_FACTOR
 
 
 def _rivals(s: _Sentence, full: str, lex: _Lexicon) -> set[str]:

@@ -63,7 +63,10 @@ def parse_feed(
     """
     if not body.strip():
         return Discovery(entries=(), error="empty body")
-    parsed = _run_feedparser(_strip_leading_whitespace(body), base_url, content_type)
+    try:
+        parsed = _run_feedparser(_strip_leading_whitespace(body), base_url, content_type)
+    except Exception as exc:  # feedparser's loose parser has crashed on broken feeds (int(None) in <height>)
+        return Discovery(entries=(), error=_one_line(f"feed parser failed: {type(exc).__name__}: {exc}"))
     feed = parsed.get("feed", {})
     title = _plain(feed.get("title"), feed.get("title_detail"))
     problem = _bozo_problem(parsed)

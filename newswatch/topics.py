@@ -41,6 +41,13 @@ LexiconKey = Literal[
     "anaphora",
     "attribution",
     "naming",
+    "org_nouns",
+    "pair_anaphora",
+    "contrast",
+    "usage_frames",
+    "usage_frames_after",
+    "purpose_frames",
+    "new_model",
 ]
 _LANG = r"^[a-z]{2}$"
 

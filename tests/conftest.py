@@ -32,3 +32,7 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+# a real SMTP server on 127.0.0.1 for any test that asks for `serve`
+from tests.smtp_server import serve  # noqa: E402, F401

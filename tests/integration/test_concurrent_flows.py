@@ -13,7 +13,7 @@ from bench.corpus import load_benchmark_pages, rss_feed
 from bench.replay import ReplayServer
 from newswatch.digest_run import local_today
 from tests.helpers import ROOT, query, run_cli, write_config
-from tests.smtp_server import Recorder, serve  # noqa: F401  (serve is a fixture)
+from tests.smtp_server import Recorder
 
 
 def _config(tmp_path: Path, feed: str, smtp_port: int) -> Path:

@@ -18,7 +18,7 @@ from newswatch.digest_run import local_today, run_digest
 from newswatch.pipeline import PollSession
 from newswatch.store import Store, open_store
 from tests.helpers import ROOT, query, write_config
-from tests.smtp_server import Recorder, free_port, serve  # noqa: F401  (serve is a fixture)
+from tests.smtp_server import Recorder, free_port
 
 
 def _config(tmp_path: Path, port: int) -> Config:

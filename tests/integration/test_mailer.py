@@ -26,7 +26,7 @@ from newswatch.config import SmtpConfig
 from newswatch.digest import Coverage, StoryItem, render_digest, select_digest
 from newswatch.errors import MailError
 from newswatch.mailer import PartialDeliveryError, build_message, send_message
-from tests.smtp_server import Recorder, free_port, serve  # noqa: F401  (serve is a fixture)
+from tests.smtp_server import Recorder, free_port
 
 HOST = "127.0.0.1"
 DAY = date(2024, 11, 5)

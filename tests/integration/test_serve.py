@@ -20,7 +20,7 @@ from flows.runtime import find_local_api
 from newswatch.digest_run import local_today
 from newswatch.errors import QueryError
 from tests.helpers import ROOT, query, write_config
-from tests.smtp_server import Recorder, serve  # noqa: F401  (serve is a fixture)
+from tests.smtp_server import Recorder
 
 
 def _wait(what: str, check: Any, timeout: float, proc: subprocess.Popen[str]) -> Any:
@@ -90,6 +90,8 @@ def test_serve_polls_on_schedule_sends_one_digest_and_stops_on_sigterm(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 out, _ = proc.communicate()
+        (tmp_path / "serve.log").write_text(out)  # kept for diagnosis
+        print(out)
         assert proc.returncode == 0, out
         assert "newswatch serve: stopped" in out
         assert "Traceback" not in out, out

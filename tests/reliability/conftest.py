@@ -6,48 +6,49 @@ tests/reliability folder ran without deselection, written to tests/reliability/R
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.reporting import FUZZ_EXAMPLES, ROWS, FaultRow, normalise, render_fuzz, render_table
+from tests.reliability.reporting import (
+    FUZZ_EXAMPLES,
+    ROWS,
+    FaultFactory,
+    FaultRecorder,
+    FaultRow,
+    render_fuzz,
+    render_table,
+)
 
 HERE = Path(__file__).resolve().parent
 REPORT = HERE / "REPORT.md"
 _deselected: list[int] = []
 
 
-@dataclass
-class FaultRecorder:
-    row: FaultRow
-
-    def saw(self, outcome: str, error: str | None = None) -> None:
-        """What the store recorded: `outcome`, and its one-line error when there is one."""
-        self.row.outcome = normalise(f"{outcome}: {error}" if error else outcome)
-
-
 @pytest.fixture
-def fault(request: pytest.FixtureRequest) -> Iterator[object]:
-    """`fault(name, level, expected)` registers this test's row and returns a recorder (`.saw(...)`)."""
+def fault(request: pytest.FixtureRequest) -> FaultFactory:
+    """`fault(name, level, expected)` registers a row of the report for this test and returns its recorder
+    (`.saw(outcome, error)`). A test may register several rows; they pass or fail with the test."""
 
     def start(name: str, level: str, expected: str) -> FaultRecorder:
-        row = ROWS.setdefault(request.node.nodeid, FaultRow(name, level, expected))
+        row = ROWS.setdefault((request.node.nodeid, name), FaultRow(name, level, expected))
         return FaultRecorder(row)
 
-    yield start
+    return start
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, object, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
-    row = ROWS.get(item.nodeid)
-    if row is None or report.skipped:
+    if report.skipped or not (report.when == "call" or report.failed):
         return
-    if report.when == "call" or report.failed:
-        row.passed = report.passed if row.passed is not False else False
+    for (nodeid, _), row in ROWS.items():
+        if nodeid == item.nodeid:
+            row.passed = report.passed if row.passed is not False else False
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -65,7 +66,9 @@ def _whole_folder_ran(config: pytest.Config) -> bool:
     return False
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     rows = list(ROWS.values())
     if not rows and not FUZZ_EXAMPLES:
         return

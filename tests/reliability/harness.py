@@ -145,7 +145,8 @@ def assert_store_consistent(db: Path) -> None:
         "fetch of an unknown kind": "SELECT id FROM fetches WHERE kind NOT IN ('source', 'page')",
     }
     sql = " UNION ALL ".join(
-        f"SELECT '{what}' AS problem, CAST(x AS VARCHAR) AS example FROM ({q}) AS t(x)" for what, q in checks.items()
+        f"SELECT '{what}' AS problem, CAST(x AS VARCHAR) AS example FROM ({q}) AS t(x)"
+        for what, q in checks.items()
     )
     problems = run_query(db, sql).rows
     assert not problems, problems[:10]

@@ -17,8 +17,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from types import TracebackType
 from xml.sax.saxutils import escape
 
@@ -86,7 +86,9 @@ class HostileServer:
         self._thread.start()
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop.set()
         self._thread.join(2)
         self.sock.close()
@@ -230,12 +232,56 @@ def gzip_bomb() -> bytes:
 # --------------------------------------------------------------------------- content builders
 
 
-_WORDS = (
-    "model partnership cloud investment research lab compute chips data training inference open weights "
-    "startup funding round regulators europe agreement license integration assistant developers customers "
-    "revenue market launch release benchmark safety team engineers announced reported according sources "
-    "company billion deal quarter strategy product platform service region language speech vision"
-).split()
+_WORDS = [
+    "model",
+    "partnership",
+    "cloud",
+    "investment",
+    "research",
+    "lab",
+    "compute",
+    "chips",
+    "data",
+    "training",
+    "inference",
+    "open",
+    "weights",
+    "startup",
+    "funding",
+    "round",
+    "regulators",
+    "europe",
+    "agreement",
+    "license",
+    "integration",
+    "assistant",
+    "developers",
+    "customers",
+    "revenue",
+    "market",
+    "launch",
+    "release",
+    "benchmark",
+    "safety",
+    "team",
+    "engineers",
+    "announced",
+    "reported",
+    "according",
+    "sources",
+    "company",
+    "billion",
+    "deal",
+    "quarter",
+    "strategy",
+    "product",
+    "platform",
+    "service",
+    "region",
+    "language",
+    "speech",
+    "vision",
+]
 
 
 def prose(seed: int, sentences: int = 14) -> list[str]:
@@ -253,8 +299,8 @@ def article_html(title: str, seed: int, *, extra_head: str = "", charset: str | 
     body = "".join(f"<p>{' '.join(paragraphs[i : i + 3])}</p>\n" for i in range(0, len(paragraphs), 3))
     meta = f'<meta charset="{charset}">' if charset else ""
     return (
-        f"<!doctype html><html lang=\"en\"><head>{meta}<title>{escape(title)}</title>{extra_head}</head>"
-        f"<body><nav><a href=\"/\">Home</a></nav><article><h1>{escape(title)}</h1>\n{body}</article>"
+        f'<!doctype html><html lang="en"><head>{meta}<title>{escape(title)}</title>{extra_head}</head>'
+        f'<body><nav><a href="/">Home</a></nav><article><h1>{escape(title)}</h1>\n{body}</article>'
         "<footer>© news</footer></body></html>"
     )
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
-_PORT = re.compile(r"(127\.0\.0\.1|localhost|[a-z0-9-]+\.test):\d+")
+_PORT = re.compile(r"(//(?:\[[^\]]*\]|[^/:\s]+)):\d+")
 
 
 @dataclass
@@ -22,8 +23,22 @@ class FaultRow:
     passed: bool | None = None
 
 
-ROWS: dict[str, FaultRow] = {}  # by test node id, in run order
+ROWS: dict[tuple[str, str], FaultRow] = {}  # by (test node id, fault), in run order
 FUZZ_EXAMPLES: Counter[str] = Counter()  # fuzz test name -> generated inputs actually run
+
+
+@dataclass
+class FaultRecorder:
+    row: FaultRow
+
+    def saw(self, outcome: str, error: str | None = None) -> None:
+        """What the store recorded: `outcome`, and its one-line error when there is one."""
+        if error:
+            error = error.removeprefix(f"{outcome}: ")
+        self.row.outcome = normalise(f"{outcome}: {error}" if error else outcome)
+
+
+FaultFactory = Callable[[str, str, str], FaultRecorder]
 
 
 def count_example(test: str) -> None:

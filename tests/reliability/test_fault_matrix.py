@@ -21,7 +21,6 @@ import pytest
 from bench.replay import ReplayServer
 from newswatch.extract import extract_article
 from newswatch.model import Outcome
-from tests.reliability.scripted import scripted_extract
 from tests.reliability.harness import Poll, assert_store_consistent, make_config, run_poll
 from tests.reliability.hostile import (
     HostileServer,
@@ -39,10 +38,11 @@ from tests.reliability.hostile import (
     sequence,
     silent,
 )
+from tests.reliability.reporting import FaultFactory
+from tests.reliability.scripted import scripted_extract
 
 RSS = "application/rss+xml"
 LIVENESS_S = 90.0  # not a speed check: a poll that has not finished by then is hung
-Recorder = Any
 
 
 # --------------------------------------------------------------------------- shared fixtures
@@ -106,9 +106,7 @@ def poll_with_watchdog(run: Callable[[], Poll]) -> Poll:
     return poll
 
 
-def poll_beside_healthy(
-    tmp_path: Path, healthy: Healthy, hostile_source: dict[str, Any], **kw: Any
-) -> Poll:
+def poll_beside_healthy(tmp_path: Path, healthy: Healthy, hostile_source: dict[str, Any], **kw: Any) -> Poll:
     extract_fn = kw.pop("extract_fn", extract_article)
     config = make_config([healthy.source, {"name": "hostile", **hostile_source}], **kw)
     poll = poll_with_watchdog(lambda: run_poll(config, tmp_path / "news.duckdb", extract_fn=extract_fn))
@@ -225,14 +223,16 @@ def feed_faults(healthy: Healthy, tmp_path_factory: pytest.TempPathFactory) -> I
     with contextlib.ExitStack() as stack:
         port = _closed_port()
         urls = {case.id: case.install(stack.enter_context(HostileServer()), port) for case in FEED_FAULTS}
-        sources = [{"name": f"hostile-{case.id}", "kind": "feed", "url": urls[case.id]} for case in FEED_FAULTS]
+        sources = [
+            {"name": f"hostile-{case.id}", "kind": "feed", "url": urls[case.id]} for case in FEED_FAULTS
+        ]
         config = make_config([healthy.source, *sources])
         db = tmp_path_factory.mktemp("feed-faults") / "news.duckdb"
         yield Shared(poll_with_watchdog(lambda: run_poll(config, db)), urls)
 
 
 @pytest.mark.parametrize("case", FEED_FAULTS, ids=lambda c: c.id)
-def test_feed_fault(case: FeedFault, feed_faults: Shared, healthy: Healthy, fault: Recorder) -> None:
+def test_feed_fault(case: FeedFault, feed_faults: Shared, healthy: Healthy, fault: FaultFactory) -> None:
     rec = fault(case.name, "feed", str(case.outcome))
     poll, name = feed_faults.poll, f"hostile-{case.id}"
     outcome, _, error = poll.source_fetch(name)
@@ -242,17 +242,21 @@ def test_feed_fault(case: FeedFault, feed_faults: Shared, healthy: Healthy, faul
     assert "bad.test" in error  # the line says where
     assert poll.reports[name].outcome is case.outcome
     assert poll.articles(name) == [] and poll.page_fetches(name) == []
-    state = poll.rows(f"SELECT last_outcome, consecutive_failures, last_error FROM sources WHERE name = '{name}'")
+    state = poll.rows(
+        f"SELECT last_outcome, consecutive_failures, last_error FROM sources WHERE name = '{name}'"
+    )
     assert state == [(str(case.outcome), 1, error)]
     assert_healthy_landed(poll, healthy)
     assert_store_consistent(poll.db)
 
 
 def test_feed_503_with_retry_after_then_recovers(
-    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
 ) -> None:
     rec = fault("HTTP 503 with Retry-After 0.2 s, then 200", "feed", "ok")
-    page = hostile.route("/news/recovered-after-a-short-outage.html", respond(200, article_html("Back", 3).encode()))
+    page = hostile.route(
+        "/news/recovered-after-a-short-outage.html", respond(200, article_html("Back", 3).encode())
+    )
     body = rss([Item(link=page, title="Back")]).encode()
     flaky = sequence(respond(503, b"", None, [("Retry-After", "0.2")]), respond(200, body, RSS))
     url = hostile.route("/f", flaky, host="bad.test")
@@ -271,7 +275,9 @@ def _slow_html() -> bytes:
     """A real pathological page: trafilatura is superlinear in paragraphs with inline markup
     (10,000 of them, 0.6 MB: ~3.5 s; 20,000, 1.2 MB: ~14 s; the default cap allows 5 MB)."""
     para = b"<p>Some sentence with words <b>bold</b> and <i>it</i>.</p>\n"
-    return b"<html><head><title>slow</title></head><body><article>" + para * 10_000 + b"</article></body></html>"
+    return (
+        b"<html><head><title>slow</title></head><body><article>" + para * 10_000 + b"</article></body></html>"
+    )
 
 
 @dataclass(frozen=True)
@@ -365,7 +371,9 @@ def page_faults(healthy: Healthy, tmp_path_factory: pytest.TempPathFactory) -> I
         items += [Item(link=urls[c.id], title=f"Faulty page {c.id}", description=_summary(i), published=hours_ago(2))
                   for i, c in enumerate(PAGE_FAULTS)]  # fmt: skip
         feed = srv.route("/feed.xml", respond(200, rss(items).encode(), RSS), host="bad.test")
-        config = make_config([healthy.source, {"name": "hostile", "kind": "feed", "url": feed}], **_PAGE_CONFIG)
+        config = make_config(
+            [healthy.source, {"name": "hostile", "kind": "feed", "url": feed}], **_PAGE_CONFIG
+        )
         db = tmp_path_factory.mktemp("page-faults") / "news.duckdb"
         poll = poll_with_watchdog(lambda: run_poll(config, db, extract_fn=scripted_extract))
         yield Shared(poll, urls)
@@ -376,7 +384,7 @@ def _summary(i: int) -> str:
 
 
 @pytest.mark.parametrize("case", PAGE_FAULTS, ids=lambda c: c.id)
-def test_page_fault(case: PageFault, page_faults: Shared, healthy: Healthy, fault: Recorder) -> None:
+def test_page_fault(case: PageFault, page_faults: Shared, healthy: Healthy, fault: FaultFactory) -> None:
     rec = fault(case.name, "page", str(case.outcome))
     poll, faulty = page_faults.poll, page_faults.urls[case.id]
     rows = [(o, e) for u, o, e in poll.page_fetches("hostile") if u == faulty]
@@ -403,9 +411,9 @@ def test_the_feed_with_faulty_pages_still_lands_its_fine_page(page_faults: Share
         ("Fine", "ok")
     ]
     failed = sum(1 for c in PAGE_FAULTS if c.outcome is not Outcome.PARSE_ERROR)
-    assert poll.rows("SELECT failed_pages, new_articles FROM fetches WHERE kind = 'source' AND source = 'hostile'") == [
-        (failed, 1 + sum(c.kept for c in PAGE_FAULTS))
-    ]
+    assert poll.rows(
+        "SELECT failed_pages, new_articles FROM fetches WHERE kind = 'source' AND source = 'hostile'"
+    ) == [(failed, 1 + sum(c.kept for c in PAGE_FAULTS))]
 
 
 # --------------------------------------------------------------------------- odd feed content
@@ -416,10 +424,14 @@ def _serve_feed(hostile: HostileServer, body: bytes, content_type: str = RSS) ->
 
 
 def _article(hostile: HostileServer, slug: str, seed: int, **kw: Any) -> str:
-    return hostile.route(f"/news/{slug}.html", respond(200, article_html(slug, seed, **kw).encode()), host="bad.test")
+    return hostile.route(
+        f"/news/{slug}.html", respond(200, article_html(slug, seed, **kw).encode()), host="bad.test"
+    )
 
 
-def test_feed_with_a_wrong_charset(healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder) -> None:
+def test_feed_with_a_wrong_charset(
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
+) -> None:
     rec = fault("feed declares UTF-8, bytes are Latin-1", "feed", "ok + warning")
     link = _article(hostile, "charset-mixup-story-from-zurich", 21)
     body = rss([Item(link=link, title="Café été à Zürich", description="Résumé: déjà vu")]).encode("latin-1")
@@ -430,21 +442,30 @@ def test_feed_with_a_wrong_charset(healthy: Healthy, hostile: HostileServer, tmp
     assert poll.rows("SELECT summary FROM articles WHERE source = 'hostile'") == [("Résumé: déjà vu",)]
 
 
-def test_feed_without_any_charset(healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder) -> None:
+def test_feed_without_any_charset(
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
+) -> None:
     rec = fault("feed in Latin-1 with no charset anywhere", "feed", "ok")
     link = _article(hostile, "no-charset-story-from-zurich", 22)
-    body = rss([Item(link=link, title="Café", description="Résumé: déjà vu")], encoding=None).encode("latin-1")
-    poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, body, "text/xml")})
+    body = rss([Item(link=link, title="Café", description="Résumé: déjà vu")], encoding=None).encode(
+        "latin-1"
+    )
+    poll = poll_beside_healthy(
+        tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, body, "text/xml")}
+    )
     outcome, _, warning = poll.source_fetch("hostile")
     rec.saw(outcome, warning)
     assert outcome == "ok"
     assert poll.rows("SELECT summary FROM articles WHERE source = 'hostile'") == [("Résumé: déjà vu",)]
 
 
-def test_page_with_a_wrong_charset(healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder) -> None:
+def test_page_with_a_wrong_charset(
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
+) -> None:
     rec = fault("page declares UTF-8, bytes are windows-1252", "page", "ok")
-    html = article_html("Les modèles de Microsoft à l’été", 23).replace("</h1>", "</h1><p>Déjà vu: café, été, "
-                                                                            "garçon, naïve.</p>")
+    html = article_html("Les modèles de Microsoft à l’été", 23).replace(
+        "</h1>", "</h1><p>Déjà vu: café, été, garçon, naïve.</p>"
+    )
     link = hostile.route("/news/mislabelled-page-in-french-here.html", respond(200, html.encode("cp1252")),
                          host="bad.test")  # fmt: skip
     body = rss([Item(link=link, title="Les modèles")]).encode()
@@ -456,7 +477,7 @@ def test_page_with_a_wrong_charset(healthy: Healthy, hostile: HostileServer, tmp
 
 
 def test_feed_with_a_single_10mb_line_under_a_raised_cap(
-    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
 ) -> None:
     rec = fault("a single 10 MB line (cap raised to 12 MB)", "feed", "ok")
     link = _article(hostile, "the-story-with-a-huge-summary-line", 24)
@@ -470,7 +491,9 @@ def test_feed_with_a_single_10mb_line_under_a_raised_cap(
     assert [(u, x) for u, _, x in poll.articles("hostile")] == [(link, "ok")]
 
 
-def test_feed_with_10000_items(healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder) -> None:
+def test_feed_with_10000_items(
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
+) -> None:
     rec = fault("a feed with 10,000 items (max_articles 20)", "feed", "ok + warning")
     page = respond(200, article_html("One of many", 25).encode())
     paths = [f"/many/story-number-{i}-of-the-flood.html" for i in range(10_000)]
@@ -490,7 +513,7 @@ def test_feed_with_10000_items(healthy: Healthy, hostile: HostileServer, tmp_pat
 
 
 def test_entries_without_links_titles_or_dates(
-    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
 ) -> None:
     rec = fault("entries without links, titles or dates", "feed", "ok + warning")
     no_title = _article(hostile, "an-entry-without-a-title-in-the-feed", 26)
@@ -502,17 +525,23 @@ def test_entries_without_links_titles_or_dates(
         Item(link=None, title=None, published=None),  # nothing at all
         Item(link=None, title="No link", guid="not-a-url-guid-42", description="A guid that is not a URL."),
     ]
-    poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())})
+    poll = poll_beside_healthy(
+        tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())}
+    )
     outcome, _, warning = poll.source_fetch("hostile")
     rec.saw(outcome, warning)
-    assert outcome == "ok" and warning is not None and "dropped 1 entries without a link or content" in warning
+    assert (
+        outcome == "ok" and warning is not None and "dropped 1 entries without a link or content" in warning
+    )
     stored = poll.rows("SELECT url, title, published_at FROM articles WHERE source = 'hostile' ORDER BY url")
     assert [(u, t) for u, t, _ in stored] == [(no_date, "an-entry-without-a-date-in-the-feed"),
                                               (no_title, "an-entry-without-a-title-in-the-feed")]  # fmt: skip
     assert {u: p for u, _, p in stored}[no_date] is None
 
 
-def test_duplicate_guids_and_links(healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder) -> None:
+def test_duplicate_guids_and_links(
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
+) -> None:
     rec = fault("duplicate GUIDs and duplicate links", "feed", "ok")
     a = _article(hostile, "first-story-that-owns-the-guid", 28)
     b = _article(hostile, "second-story-reusing-the-same-guid", 29)
@@ -530,7 +559,7 @@ def test_duplicate_guids_and_links(healthy: Healthy, hostile: HostileServer, tmp
 
 
 def test_dates_in_the_future_and_in_1970(
-    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
 ) -> None:
     rec = fault("dates in the future (2099) and in 1970", "feed", "ok, dates dropped")
     future = _article(hostile, "a-story-dated-far-in-the-future", 31)
@@ -540,7 +569,9 @@ def test_dates_in_the_future_and_in_1970(
              Item(link=epoch, title="E", published="Thu, 01 Jan 1970 00:00:00 GMT"),
              Item(link=sane, title="S", published="Sat, 21 Nov 2026 08:00:00 GMT"),
              Item(link=sane + "?x=garbage-date", title="G", published="the day after tomorrow")]  # fmt: skip
-    poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())})
+    poll = poll_beside_healthy(
+        tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())}
+    )
     outcome, _, warning = poll.source_fetch("hostile")
     rec.saw(outcome, warning)
     dates = dict(poll.rows("SELECT url, strftime(published_at, '%Y-%m-%d %H:%M') FROM articles "
@@ -550,7 +581,7 @@ def test_dates_in_the_future_and_in_1970(
 
 
 def test_relative_javascript_and_data_links(
-    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
 ) -> None:
     rec = fault("relative, javascript:, data: and file: links in a feed", "feed", "ok")
     relative = _article(hostile, "a-story-linked-with-a-relative-url", 34)
@@ -559,7 +590,9 @@ def test_relative_javascript_and_data_links(
              Item(link="data:text/html,<script>alert(1)</script>", title="Data", description="evil"),
              Item(link="file:///etc/passwd", title="File", description="evil"),
              Item(link="  JaVaScRiPt:alert(1)", title="JS2", description="evil")]  # fmt: skip
-    poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())})
+    poll = poll_beside_healthy(
+        tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())}
+    )
     outcome, _, warning = poll.source_fetch("hostile")
     rec.saw(outcome, warning)
     assert outcome == "ok"
@@ -570,18 +603,18 @@ def test_relative_javascript_and_data_links(
 
 
 def test_listing_page_with_hostile_links(
-    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
 ) -> None:
     rec = fault("listing page with relative, javascript:, data: and off-site links", "page", "ok")
     good = _article(hostile, "a-real-article-on-the-listing-page", 35)
     listing = (
-        "<html><body><h1>News</h1>"
-        '<a href="/news/a-real-article-on-the-listing-page.html">A real article on the listing page</a>'
-        '<a href="javascript:void(0)">Another story</a><a href="  javascript:alert(1)">More</a>'
-        '<a href="data:text/html;base64,PHNjcmlwdD4=">Data</a><a href="file:///etc/passwd">File</a>'
-        '<a href="vbscript:msgbox(1)">VB</a><a href="http://[::1]:80/news/2024/01/01/x">v6</a>'
-        "</body></html>"
-    ).encode()
+        b"<html><body><h1>News</h1>"
+        b'<a href="/news/a-real-article-on-the-listing-page.html">A real article on the listing page</a>'
+        b'<a href="javascript:void(0)">Another story</a><a href="  javascript:alert(1)">More</a>'
+        b'<a href="data:text/html;base64,PHNjcmlwdD4=">Data</a><a href="file:///etc/passwd">File</a>'
+        b'<a href="vbscript:msgbox(1)">VB</a><a href="http://[::1]:80/news/2024/01/01/x">v6</a>'
+        b"</body></html>"
+    )
     url = hostile.route("/", respond(200, listing), host="bad.test")
     poll = poll_beside_healthy(tmp_path, healthy, {"kind": "page", "url": url})
     outcome, _, warning = poll.source_fetch("hostile")
@@ -592,7 +625,7 @@ def test_listing_page_with_hostile_links(
 
 
 def test_a_page_that_failed_for_a_while_is_fetched_on_the_next_poll(
-    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: Recorder
+    healthy: Healthy, hostile: HostileServer, tmp_path: Path, fault: FaultFactory
 ) -> None:
     """Nothing lost: a page that timed out is not stored, and the next poll of the same, unchanged feed
     (same body, same ETag) tries it again instead of skipping the feed as not modified."""
