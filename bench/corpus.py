@@ -74,7 +74,7 @@ def rss_feed(
         when = format_datetime(start - spacing * i)
         parts.append(
             f"<item><title>{escape(item_title)}</title><link>{escape(link)}</link>"
-            f"<guid isPermaLink=\"true\">{escape(link)}</guid><pubDate>{when}</pubDate></item>"
+            f'<guid isPermaLink="true">{escape(link)}</guid><pubDate>{when}</pubDate></item>'
         )
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")

@@ -32,13 +32,25 @@ import numpy as np
 
 from newswatch.clustering import NUM_PERM
 from newswatch.config import DedupeConfig
-from newswatch.dedupe import bands_for_threshold, lsh_band_keys, minhash_signature, normalize_text, signature_to_bytes
+from newswatch.dedupe import (
+    bands_for_threshold,
+    lsh_band_keys,
+    minhash_signature,
+    normalize_text,
+    signature_to_bytes,
+)
 from newswatch.model import Article, FetchRecord, Outcome
-from newswatch.stories import StoryFeatures, extract_story_features, features_to_json, story_keys
 from newswatch.store import Store
-from newswatch.store.articles import ArticleRow, insert_articles, insert_bands, insert_sightings, insert_story_keys
+from newswatch.store.articles import (
+    ArticleRow,
+    insert_articles,
+    insert_bands,
+    insert_sightings,
+    insert_story_keys,
+)
 from newswatch.store.fetches import insert_fetches
 from newswatch.store.labels import ClassificationRow, LabelRow, RelationRow, replace_classifications
+from newswatch.stories import StoryFeatures, extract_story_features, features_to_json, story_keys
 from newswatch.urls import article_id
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -95,9 +107,14 @@ def _subsample(values: frozenset[str], rng: random.Random, share: float = 0.7) -
 def _features(f: StoryFeatures, title_tokens: frozenset[str], rng: random.Random) -> StoryFeatures:
     entities = _subsample(f.entities, rng)
     return StoryFeatures(
-        entities=entities, numbers=_subsample(f.numbers, rng), title_tokens=title_tokens,
-        strong=f.strong & entities, names=f.names & entities, salient=f.salient & entities, lang=f.lang,
-    )  # fmt: skip
+        entities=entities,
+        numbers=_subsample(f.numbers, rng),
+        title_tokens=title_tokens,
+        strong=f.strong & entities,
+        names=f.names & entities,
+        salient=f.salient & entities,
+        lang=f.lang,
+    )
 
 
 def build_history(
@@ -123,15 +140,22 @@ def build_history(
     span = timedelta(days=days)
     written = 0
     for start in range(0, n, batch):
-        items = [_history_article(j, pool, weighted, rng, now - span * (j + 0.5) / n, bands, rows)
-                 for j in range(start, min(n, start + batch))]  # fmt: skip
+        items = [
+            _history_article(j, pool, weighted, rng, now - span * (j + 0.5) / n, bands, rows)
+            for j in range(start, min(n, start + batch))
+        ]
         with store.write() as con:
             insert_articles(con, [it[0] for it in items])
             insert_bands(con, [(k, it[0].article.id) for it in items for k in it[1]])
-            insert_story_keys(con, [(k, it[0].article.id, it[0].article.fetched_at) for it in items for k in it[2]])
+            insert_story_keys(
+                con, [(k, it[0].article.id, it[0].article.fetched_at) for it in items for k in it[2]]
+            )
             insert_sightings(
-                con, [(it[0].article.id, it[0].article.source, it[0].article.url, it[0].article.fetched_at)
-                      for it in items]  # fmt: skip
+                con,
+                [
+                    (it[0].article.id, it[0].article.source, it[0].article.url, it[0].article.fetched_at)
+                    for it in items
+                ],
             )
             replace_classifications(con, [it[3] for it in items], CLASSIFIER_VERSION, now)
         written += len(items)
@@ -157,16 +181,29 @@ def _history_article(
     fetched = published + timedelta(minutes=rng.randint(1, 90))
     feats = _features(pool.features[main], frozenset(w.lower()[:6] for w in title.split() if len(w) > 3), rng)
     article = Article(
-        id=aid, url=url, canonical_url=url, source=source, title=title, text=text, lang=lang,
-        fetched_at=fetched, published_at=published,
+        id=aid,
+        url=url,
+        canonical_url=url,
+        source=source,
+        title=title,
+        text=text,
+        lang=lang,
+        fetched_at=fetched,
+        published_at=published,
         content_hash=hashlib.sha256(" ".join(pool.normalized[i] for i in chosen).encode()).hexdigest(),
-        site_name=f"News {j % SOURCES:02d}", guid=url, summary=" ".join(text.split()[:40]),
-    )  # fmt: skip
+        site_name=f"News {j % SOURCES:02d}",
+        guid=url,
+        summary=" ".join(text.split()[:40]),
+    )
     row = ArticleRow(
-        article=article, cluster_id=aid, duplicate_of=None, story_id=aid,
-        minhash=signature_to_bytes(signature), story_features=features_to_json(feats),
+        article=article,
+        cluster_id=aid,
+        duplicate_of=None,
+        story_id=aid,
+        minhash=signature_to_bytes(signature),
+        story_features=features_to_json(feats),
         word_count=sum(pool.words[i] for i in chosen),
-    )  # fmt: skip
+    )
     band_keys = lsh_band_keys(signature, bands, rows)
     return row, band_keys, story_keys(feats), _classification(aid, text, rng)
 
@@ -178,24 +215,50 @@ def _classification(aid: str, text: str, rng: random.Random) -> ClassificationRo
     score = round(0.5 + rng.random() / 2, 3)
     sentence = text.split(". ", 1)[0][:300]
     evidence: list[dict[str, object]] = [{"sentence": sentence, "terms": ["partnership"], "weight": 1.0}]
-    orgs = tuple(sorted(rng.sample(["microsoft", "openai", "amazon", "anthropic", "google", "nvidia", "meta",
-                                    "mistral", "apple", "oracle"], 2)))  # fmt: skip
+    orgs = tuple(
+        sorted(
+            rng.sample(
+                [
+                    "microsoft",
+                    "openai",
+                    "amazon",
+                    "anthropic",
+                    "google",
+                    "nvidia",
+                    "meta",
+                    "mistral",
+                    "apple",
+                    "oracle",
+                ],
+                2,
+            )
+        )
+    )
     key = f"pair:{'|'.join(orgs)}" if label == "ai_partnership" else f"org:{orgs[0]}"
     return ClassificationRow(
-        aid, {label: score}, [LabelRow(aid, label, score, evidence)],
+        aid,
+        {label: score},
+        [LabelRow(aid, label, score, evidence)],
         [RelationRow(aid, label, orgs if label == "ai_partnership" else orgs[:1], "investment", None, key)],
-    )  # fmt: skip
+    )
 
 
 def _write_poll_log(store: Store, now: datetime, span: timedelta) -> None:
     polls = int(span / timedelta(minutes=30))
     records = [
-        FetchRecord(source=f"history-{s:02d}", url=f"https://news-{s:02d}.example.org/feed.xml",
-                    started_at=now - span + timedelta(minutes=30 * k), outcome=Outcome.OK, status=200,
-                    elapsed_s=0.4, entries=30, new_articles=1)
-        for k in range(polls) for s in range(SOURCES)
-    ]  # fmt: skip
+        FetchRecord(
+            source=f"history-{s:02d}",
+            url=f"https://news-{s:02d}.example.org/feed.xml",
+            started_at=now - span + timedelta(minutes=30 * k),
+            outcome=Outcome.OK,
+            status=200,
+            elapsed_s=0.4,
+            entries=30,
+            new_articles=1,
+        )
+        for k in range(polls)
+        for s in range(SOURCES)
+    ]
     with store.write() as con:
         for start in range(0, len(records), 20_000):
             insert_fetches(con, "history", "source", records[start : start + 20_000])
-

@@ -30,13 +30,15 @@ class Measured:
     peak_rss_mb: float
     peak_pss_mb: float
     peak_processes: int
+    cpu_by_role: dict[str, float]
     stdout: str
     stderr: str
 
     def check(self) -> Measured:
         if self.returncode != 0:
             raise RuntimeError(
-                f"{' '.join(self.args)} exited with {self.returncode}\n{self.stdout[-3000:]}\n{self.stderr[-3000:]}"
+                f"{' '.join(self.args)} exited with {self.returncode}\n"
+                f"{self.stdout[-3000:]}\n{self.stderr[-3000:]}"
             )
         return self
 
@@ -93,6 +95,22 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
+def _role(pid: int, root: int) -> str:
+    """A short name for a process of the tree: the command, the API server, an extraction worker."""
+    if pid == root:
+        return "command"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmd = fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return "other"
+    if "flows.runtime" in cmd or "uvicorn" in cmd:
+        return "prefect-server"
+    if "forkserver" in cmd:
+        return "extraction"  # the fork server and the workers forked from it
+    return "other"
+
+
 class TreeSampler:
     """Samples the memory of a process tree in a thread until stopped."""
 
@@ -103,6 +121,7 @@ class TreeSampler:
         self.peak_pss = 0
         self.peak_processes = 0
         self.cpu: dict[int, float] = {}  # pid -> CPU seconds at its last sample
+        self.names: dict[int, str] = {}  # pid -> what it is (for a breakdown of the CPU time)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
 
@@ -120,6 +139,8 @@ class TreeSampler:
         for pid in pids:
             if pid in table:
                 self.cpu[pid] = table[pid][1]
+                if pid not in self.names:
+                    self.names[pid] = _role(pid, self.root)
         self.peak_processes = max(self.peak_processes, len(pids))
         self.peak_rss = max(self.peak_rss, sum(_rss_bytes(p) for p in pids))
         self.peak_pss = max(self.peak_pss, sum(_pss_bytes(p) for p in pids))
@@ -143,7 +164,9 @@ def run_measured(
     err_path = out_path.with_suffix(".err")
     started = time.perf_counter()
     with out_path.open("w+b") as out, err_path.open("w+b") as err:
-        proc = subprocess.Popen(list(args), env=dict(env), cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            list(args), env=dict(env), cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+        )
         with TreeSampler(proc.pid, interval) as sampler:
             deadline = started + timeout
             status, usage = 0, None
@@ -169,7 +192,22 @@ def run_measured(
     waited = (usage.ru_utime + usage.ru_stime) if usage is not None else 0.0
     cpu = max(waited, sum(sampler.cpu.values()))
     return Measured(
-        args=tuple(args), returncode=proc.returncode, wall_s=wall, cpu_s=cpu,
-        peak_rss_mb=sampler.peak_rss / 2**20, peak_pss_mb=sampler.peak_pss / 2**20,
-        peak_processes=sampler.peak_processes, stdout=stdout, stderr=stderr,
-    )  # fmt: skip
+        args=tuple(args),
+        returncode=proc.returncode,
+        wall_s=wall,
+        cpu_s=cpu,
+        peak_rss_mb=sampler.peak_rss / 2**20,
+        peak_pss_mb=sampler.peak_pss / 2**20,
+        peak_processes=sampler.peak_processes,
+        cpu_by_role=_by_role(sampler),
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def _by_role(sampler: TreeSampler) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for pid, seconds in sampler.cpu.items():
+        role = sampler.names.get(pid, "other")
+        out[role] = round(out.get(role, 0.0) + seconds, 2)
+    return out

@@ -25,7 +25,8 @@ class Resource:
 
 
 class ReplayServer:
-    """`with ReplayServer() as srv: srv.add('/feed.xml', body, 'application/rss+xml'); srv.url('/feed.xml')`."""
+    """`with ReplayServer() as srv: srv.add('/feed.xml', body, 'application/rss+xml')`, then
+    `srv.url('/feed.xml')`."""
 
     def __init__(self) -> None:
         self.resources: dict[str, Resource] = {}
@@ -59,7 +60,9 @@ class ReplayServer:
         self._thread.start()
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._server.shutdown()
         self._server.server_close()
 

@@ -44,6 +44,7 @@ from bench.corpus import FEED_START, rss_feed
 from bench.procs import Measured, run_measured
 from bench.replay import ReplayServer
 from bench.variants import Variant, build_variants, expected_duplicates, load_base_pages
+from newswatch.model import Extracted
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -83,11 +84,18 @@ class Scenario:
     peak_rss_mb: float
     peak_pss_mb: float
     processes: int
+    cpu_by_role: dict[str, float]  # command / prefect-server / extraction
 
     @classmethod
     def of(cls, m: Measured) -> Scenario:
-        return cls(round(m.wall_s, 3), round(m.cpu_s, 3), round(m.peak_rss_mb, 1), round(m.peak_pss_mb, 1),
-                   m.peak_processes)  # fmt: skip
+        return cls(
+            round(m.wall_s, 3),
+            round(m.cpu_s, 3),
+            round(m.peak_rss_mb, 1),
+            round(m.peak_pss_mb, 1),
+            m.peak_processes,
+            m.cpu_by_role,
+        )
 
 
 class Bench:
@@ -110,8 +118,11 @@ class Bench:
 
     def feed(self, name: str, pages: Sequence[Variant]) -> Path:
         items = [(self.srv.add(v.path, v.html), v.title) for v in pages]
-        url = self.srv.add(f"/feeds/{name}.xml", rss_feed(items, title=name, spacing=FEED_SPACING),
-                           "application/rss+xml; charset=utf-8")  # fmt: skip
+        url = self.srv.add(
+            f"/feeds/{name}.xml",
+            rss_feed(items, title=name, spacing=FEED_SPACING),
+            "application/rss+xml; charset=utf-8",
+        )
         cfg = self.work / f"{name}.yaml"
         sources = [{"name": name, "kind": "feed", "url": url}]
         cfg.write_text(yaml.safe_dump({"allow_private_networks": True, "sources": sources}), encoding="utf-8")
@@ -121,7 +132,9 @@ class Bench:
         args = [sys.executable, "-m", "newswatch.cli", "run", "--config", str(cfg), "--db", str(db)]
         m = run_measured(args, env=self.env(env), cwd=ROOT).check()
         self.scenarios[label] = Scenario.of(m)
-        self.opts.log(f"  {label:<16} {m.wall_s:7.2f} s wall  {m.cpu_s:7.2f} s cpu  {m.peak_rss_mb:6.0f} MB rss")
+        self.opts.log(
+            f"  {label:<16} {m.wall_s:7.2f} s wall  {m.cpu_s:7.2f} s cpu  {m.peak_rss_mb:6.0f} MB rss"
+        )
         return m
 
 
@@ -137,14 +150,13 @@ def _bare(pages: Sequence[Variant]) -> float:
     return time.perf_counter() - started
 
 
-def _newswatch_extract(pages: Sequence[Variant]) -> float:
-    """Serial newswatch extraction (text and metadata) over the pages: seconds."""
+def _newswatch_extract(pages: Sequence[Variant]) -> tuple[float, list[Extracted]]:
+    """Serial newswatch extraction (text and metadata) over the pages: seconds, and what it got."""
     from newswatch.extract import extract_article
 
     started = time.perf_counter()
-    for v in pages:
-        extract_article(v.html, "http://127.0.0.1" + v.path)
-    return time.perf_counter() - started
+    out = [extract_article(v.html, "http://127.0.0.1" + v.path) for v in pages]
+    return time.perf_counter() - started, out
 
 
 def _db_counts(db: Path) -> dict[str, int]:
@@ -152,10 +164,13 @@ def _db_counts(db: Path) -> dict[str, int]:
 
     row = run_query(
         db,
-        "SELECT count(*), count(duplicate_of), count(DISTINCT story_id), count(*) FILTER (WHERE extraction = 'ok'), "
+        "SELECT count(*), count(duplicate_of), count(DISTINCT story_id), "
+        "count(*) FILTER (WHERE extraction = 'ok'), "
         "(SELECT count(*) FROM labels) FROM articles",
     ).rows[0]
-    return dict(zip(("articles", "duplicates", "stories", "extracted", "labels"), (int(x) for x in row), strict=True))
+    return dict(
+        zip(("articles", "duplicates", "stories", "extracted", "labels"), (int(x) for x in row), strict=True)
+    )
 
 
 def _classify_speed(rounds: int) -> float:
@@ -207,7 +222,9 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     log(f"  bare             {bare_1:7.2f} s")
 
     log("empty")
-    empties = [b.run(f"empty_{i}", empty_cfg, b.work / f"empty-{i}.duckdb").wall_s for i in range(opts.empty_repeats)]
+    empties = [
+        b.run(f"empty_{i}", empty_cfg, b.work / f"empty-{i}.duckdb").wall_s for i in range(opts.empty_repeats)
+    ]
     empty = statistics.median(empties)
 
     log("cold")
@@ -224,9 +241,14 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     b.counts["warm_feed_not_modified"] = b.srv.not_modified["/feeds/cold.xml"] - feed_304
     b.counts["warm_articles"] = _db_counts(db)["articles"]
 
+    log("newswatch extraction over the originals (their texts also seed the history)")
+    originals = [v for v in cold_pages if v.kind == "original"] or cold_pages[:1]
+    nw_extract, extracted = _newswatch_extract(originals)
+    bare_sample = _bare(originals)
+
     log(f"grown: history of {opts.history} articles")
     grown_db = b.work / "grown.duckdb"
-    b.seconds["history_build_s"] = _build_history(grown_db, bases, opts.history)
+    b.seconds["history_build_s"] = _build_history(grown_db, extracted, opts.history)
     log(f"  history built    {b.seconds['history_build_s']:7.2f} s")
     before = b.srv.page_hits("/grown/")
     grown = b.run("grown", grown_cfg, grown_db).wall_s
@@ -239,9 +261,6 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     log("bare again (the best of the two is the reference)")
     bare_2 = _bare(cold_pages)
     bare = min(bare_1, bare_2)
-    sample = cold_pages[: min(len(cold_pages), 240)]
-    nw_extract = _newswatch_extract(sample)
-    bare_sample = _bare(sample)
 
     log("classify")
     classify = _classify_speed(opts.classify_rounds)
@@ -272,7 +291,11 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
         "cold_cpu_over_bare": round(b.scenarios["cold"].cpu_s / bare, 3),
         **{k: round(v, 3) for k, v in b.seconds.items()},
         **steady,
-        "counts": {"pages": len(cold_pages), "expected_duplicates": expected_duplicates(cold_pages), **b.counts},
+        "counts": {
+            "pages": len(cold_pages),
+            "expected_duplicates": expected_duplicates(cold_pages),
+            **b.counts,
+        },
         "scenarios": {k: asdict(v) for k, v in b.scenarios.items()},
         "targets": {k: f"{op} {v:g}" for k, (op, v) in TARGETS.items()},
     }
@@ -285,8 +308,10 @@ def _steady_state(b: Bench, empty_cfg: Path, cold_cfg: Path) -> dict[str, Any]:
     b.opts.log("steady state: the Prefect API server of the previous run is reused")
     env = {LINGER_ENV: "120"}
     b.run("linger_start", empty_cfg, b.work / "linger-0.duckdb", env)  # starts the server, leaves it up
-    empties = [b.run(f"empty_reused_{i}", empty_cfg, b.work / f"linger-{i + 1}.duckdb", env).wall_s
-               for i in range(b.opts.empty_repeats)]  # fmt: skip
+    empties = [
+        b.run(f"empty_reused_{i}", empty_cfg, b.work / f"linger-{i + 1}.duckdb", env).wall_s
+        for i in range(b.opts.empty_repeats)
+    ]
     db = b.work / "linger-cold.duckdb"
     cold = b.run("cold_reused", cold_cfg, db, env).wall_s
     before = b.srv.page_hits("/news/")
@@ -311,18 +336,16 @@ def _stop_lingering(home: Path) -> None:
         stop(home)
 
 
-def _build_history(db: Path, bases: list[Any], n: int) -> float:
+def _build_history(db: Path, extracted: Sequence[Extracted], n: int) -> float:
     from bench.history import BaseText, build_history
-    from newswatch.extract import extract_article
     from newswatch.language import detect_language
     from newswatch.store import open_store
 
     started = time.perf_counter()
     texts = []
-    for p in bases:
-        ex = extract_article(p.html, p.url or None)
+    for ex in extracted:
         if ex.text:
-            title = ex.title or p.id
+            title = ex.title or ex.text[:80]
             texts.append(BaseText(title, ex.text, detect_language(f"{title}\n{ex.text}", ex.lang)))
     build_history(open_store(db), texts, n, now=FEED_START)
     return time.perf_counter() - started
@@ -341,8 +364,20 @@ def _version(name: str) -> str | None:
         return None
 
 
-def _machine(load_before: tuple[float, float, float], load_after: tuple[float, float, float]) -> dict[str, Any]:
-    packages = ("newswatch", "prefect", "trafilatura", "lxml", "duckdb", "langdetect", "numpy", "httpx", "feedparser")
+def _machine(
+    load_before: tuple[float, float, float], load_after: tuple[float, float, float]
+) -> dict[str, Any]:
+    packages = (
+        "newswatch",
+        "prefect",
+        "trafilatura",
+        "lxml",
+        "duckdb",
+        "langdetect",
+        "numpy",
+        "httpx",
+        "feedparser",
+    )
     return {
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -376,36 +411,79 @@ def render_table(r: dict[str, Any]) -> str:
         "",
         "| figure | value | target | what |",
         "|---|---|---|---|",
-        row("empty_s", f"{r['empty_s']:.2f} s{mark('empty_s')}", r["targets"]["empty_s"],
+        row(
+            "empty_s",
+            f"{r['empty_s']:.2f} s{mark('empty_s')}",
+            r["targets"]["empty_s"],
             f"run over an empty feed (median of {len(r['empty_runs_s'])}); first on a new Prefect home "
-            f"{r['empty_first_s']:.1f} s"),
-        row("cold_over_bare", f"{r['cold_over_bare']:.2f}{mark('cold_over_bare')}", r["targets"]["cold_over_bare"],
-            f"(cold {r['cold_s']:.1f} s − empty) / bare {r['bare_s']:.1f} s; {r['cold_ms_per_article']:.1f} vs "
-            f"{r['bare_ms_per_page']:.1f} ms per article; CPU {r['cold_cpu_over_bare']:.2f}× bare"),
-        row("warm_over_cold", f"{r['warm_over_cold']:.3f}{mark('warm_over_cold')}", r["targets"]["warm_over_cold"],
+            f"{r['empty_first_s']:.1f} s",
+        ),
+        row(
+            "cold_over_bare",
+            f"{r['cold_over_bare']:.2f}{mark('cold_over_bare')}",
+            r["targets"]["cold_over_bare"],
+            f"(cold {r['cold_s']:.1f} s − empty) / bare {r['bare_s']:.1f} s; "
+            f"{r['cold_ms_per_article']:.1f} vs "
+            f"{r['bare_ms_per_page']:.1f} ms per article; CPU {r['cold_cpu_over_bare']:.2f}× bare",
+        ),
+        row(
+            "warm_over_cold",
+            f"{r['warm_over_cold']:.3f}{mark('warm_over_cold')}",
+            r["targets"]["warm_over_cold"],
             f"warm {r['warm_s']:.2f} s; {c['warm_pages_fetched']} pages fetched again, feed 304: "
-            f"{c['warm_feed_not_modified']}"),
-        row("grown_over_cold_per_article", f"{r['grown_over_cold_per_article']:.2f}"
-            f"{mark('grown_over_cold_per_article')}", r["targets"]["grown_over_cold_per_article"],
+            f"{c['warm_feed_not_modified']}",
+        ),
+        row(
+            "grown_over_cold_per_article",
+            f"{r['grown_over_cold_per_article']:.2f}{mark('grown_over_cold_per_article')}",
+            r["targets"]["grown_over_cold_per_article"],
             f"{c['grown_new_articles']} new into {c['grown_history']:,} (grown {r['grown_s']:.1f} s; history "
-            f"built in {r.get('history_build_s', 0):.0f} s)"),
-        row("classify_articles_per_s", f"{r['classify_articles_per_s']:.0f}{mark('classify_articles_per_s')}",
-            r["targets"]["classify_articles_per_s"], "800-word articles, one core, language given"),
-        row("peak_rss_mb", f"{r['peak_rss_mb']:.0f}{mark('peak_rss_mb')}", r["targets"]["peak_rss_mb"],
-            f"whole process tree, summed RSS (PSS {r['peak_pss_mb']:.0f} MB); cold {s['cold']['peak_rss_mb']:.0f}, "
-            f"grown {s['grown']['peak_rss_mb']:.0f}"),
-        row("cold articles", f"{c['cold_articles']}", "", f"{c['cold_duplicates']} near duplicates "
-            f"(~{c['expected_duplicates']} built as such), {c['cold_stories']} stories, {c['cold_labels']} labels"),
-        row("newswatch extraction", f"{r['newswatch_extract_over_bare']:.2f}× bare", "",
-            "serial extract_article (text + metadata) over the first 240 pages"),
-    ]  # fmt: skip
+            f"built in {r.get('history_build_s', 0):.0f} s)",
+        ),
+        row(
+            "classify_articles_per_s",
+            f"{r['classify_articles_per_s']:.0f}{mark('classify_articles_per_s')}",
+            r["targets"]["classify_articles_per_s"],
+            "800-word articles, one core, language given",
+        ),
+        row(
+            "peak_rss_mb",
+            f"{r['peak_rss_mb']:.0f}{mark('peak_rss_mb')}",
+            r["targets"]["peak_rss_mb"],
+            f"whole process tree, summed RSS (PSS {r['peak_pss_mb']:.0f} MB); "
+            f"cold {s['cold']['peak_rss_mb']:.0f}, "
+            f"grown {s['grown']['peak_rss_mb']:.0f}",
+        ),
+        row(
+            "cold articles",
+            f"{c['cold_articles']}",
+            "",
+            f"{c['cold_duplicates']} near duplicates "
+            f"(~{c['expected_duplicates']} built as such), {c['cold_stories']} stories, "
+            f"{c['cold_labels']} labels",
+        ),
+        row(
+            "newswatch extraction",
+            f"{r['newswatch_extract_over_bare']:.2f}× bare",
+            "",
+            "serial extract_article (text + metadata) over the original pages",
+        ),
+    ]
     if "empty_reused_s" in r:
         lines += [
-            row("empty_reused_s", f"{r['empty_reused_s']:.2f} s", "", "empty run when the previous run's Prefect "
-                "server is still up (NEWSWATCH_PREFECT_LINGER)"),
-            row("warm_over_cold_reused", f"{r['warm_over_cold_reused']:.3f}", "",
-                f"cold {r['cold_reused_s']:.1f} s, warm {r['warm_reused_s']:.2f} s with the server reused"),
-        ]  # fmt: skip
+            row(
+                "empty_reused_s",
+                f"{r['empty_reused_s']:.2f} s",
+                "",
+                "empty run when the previous run's Prefect server is still up (NEWSWATCH_PREFECT_LINGER)",
+            ),
+            row(
+                "warm_over_cold_reused",
+                f"{r['warm_over_cold_reused']:.3f}",
+                "",
+                f"cold {r['cold_reused_s']:.1f} s, warm {r['warm_reused_s']:.2f} s with the server reused",
+            ),
+        ]
     return "\n".join(lines)
 
 
@@ -426,8 +504,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-steady", action="store_true", help="skip the runs with a lingering server")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (databases, configs)")
     args = parser.parse_args(argv)
-    opts = BenchOptions(n=args.n, history=args.history, steady=not args.no_steady,
-                        workdir=Path(args.keep) if args.keep else None)  # fmt: skip
+    opts = BenchOptions(
+        n=args.n,
+        history=args.history,
+        steady=not args.no_steady,
+        workdir=Path(args.keep) if args.keep else None,
+    )
     try:
         result = run_bench(opts)
     except BenchError as exc:

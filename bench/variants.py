@@ -100,7 +100,9 @@ def page_title(html: bytes) -> str | None:
 
 
 def _seed(base_id: str, copy: int, salt: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"{base_id}/{copy}/{salt}".encode(), digest_size=8).digest(), "little")
+    return int.from_bytes(
+        hashlib.blake2b(f"{base_id}/{copy}/{salt}".encode(), digest_size=8).digest(), "little"
+    )
 
 
 # --- text changes -----------------------------------------------------------------------------------
@@ -134,7 +136,9 @@ def _replace_words(inner: bytes, pool: list[bytes], rng: random.Random) -> bytes
     """Replace about REWRITE_SHARE of the words in the text parts of a paragraph (tags untouched)."""
     parts = _TAG.split(inner)
     for k in range(0, len(parts), 2):  # even parts are text, odd parts are tags
-        parts[k] = _WORD.sub(lambda m: rng.choice(pool) if rng.random() < REWRITE_SHARE else m.group(0), parts[k])
+        parts[k] = _WORD.sub(
+            lambda m: rng.choice(pool) if rng.random() < REWRITE_SHARE else m.group(0), parts[k]
+        )
     return b"".join(parts)
 
 
@@ -142,8 +146,23 @@ def _replace_words(inner: bytes, pool: list[bytes], rng: random.Random) -> bytes
 
 
 def _with_furniture(html: bytes, rng: random.Random, titles: Sequence[str], copy: int) -> bytes:
-    sections = rng.sample(["World", "Business", "Technology", "Science", "Culture", "Opinion", "Sport",
-                           "Markets", "Climate", "Health", "Politics", "Europe"], 7)  # fmt: skip
+    sections = rng.sample(
+        [
+            "World",
+            "Business",
+            "Technology",
+            "Science",
+            "Culture",
+            "Opinion",
+            "Sport",
+            "Markets",
+            "Climate",
+            "Health",
+            "Politics",
+            "Europe",
+        ],
+        7,
+    )
     nav = "".join(f'<li><a href="/section/{s.lower()}">{s}</a></li>' for s in sections)
     header = (
         f'<header class="site-header"><div class="logo"><a href="/">The Daily Replay {copy}</a></div>'

@@ -43,6 +43,11 @@ API_URL_VAR = "PREFECT_API_URL"
 HOME_DIRNAME = ".prefect"
 SERVER_LOG_NAME = "newswatch-api.log"
 SERVER_STATE_NAME = "newswatch-api.json"
+SERVER_LEASES_NAME = "newswatch-api.leases"  # one file per process using the server: its pid
+# Seconds a temporary server stays up after its last user exits, for the next run to reuse
+# (like a build daemon). 0, the default: every run stops the server it started.
+LINGER_ENV = "NEWSWATCH_PREFECT_LINGER"
+LEASE_CHECK_S = 1.0
 SERVER_LOG_MAX_BYTES = 1_000_000
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -161,8 +166,10 @@ def prefect_runtime(*, home: Path | None = None, verbose: bool = False) -> Itera
         yield None
         return
     prefect_home = resolve_prefect_home(home)
+    linger = linger_seconds()
+    lease = _take_lease(prefect_home)  # before looking: a lingering server seeing it stays up
     running = find_local_api(prefect_home)
-    api = None if running else start_local_api(home=prefect_home, verbose=verbose)
+    api = None if running else start_local_api(home=prefect_home, verbose=verbose, linger=linger)
     url = running or (api.url if api else "")
     os.environ[API_URL_VAR] = url
     try:
@@ -175,10 +182,46 @@ def prefect_runtime(*, home: Path | None = None, verbose: bool = False) -> Itera
                 _report_early_exit(api)
             _drain_prefect_workers()
             if api is not None:
-                api.stop()
+                if linger > 0 and api.process.poll() is None and _is_healthy(api.url, timeout=1.0):
+                    _write_server_state(prefect_home, api, linger=linger)  # left up for the next run
+                else:
+                    api.stop()
         finally:
+            _release_lease(lease)
             os.environ.pop(API_URL_VAR, None)
             _refresh_prefect_settings()
+
+
+def linger_seconds() -> float:
+    """$NEWSWATCH_PREFECT_LINGER as seconds (0 when unset or not a number)."""
+    raw = os.environ.get(LINGER_ENV, "").strip()
+    try:
+        value = float(raw) if raw else 0.0
+    except ValueError:
+        logging.getLogger("newswatch.prefect").warning(
+            "%s=%r is not a number of seconds; ignored", LINGER_ENV, raw
+        )
+        return 0.0
+    return max(0.0, value)
+
+
+def stop_lingering_api(home: Path) -> bool:
+    """Stop the lingering temporary server of this home, if one is up; True if one was stopped."""
+    try:
+        state = json.loads((home / SERVER_STATE_NAME).read_text())
+        pid, lingering = int(state["pid"]), float(state.get("linger", 0))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if lingering <= 0 or not _pid_alive(pid):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if int(json.loads((home / SERVER_STATE_NAME).read_text())["pid"]) == pid:
+            (home / SERVER_STATE_NAME).unlink()
+    return True
 
 
 def _report_early_exit(api: LocalApi) -> None:
@@ -268,20 +311,31 @@ class LocalApi:
 
 
 def start_local_api(
-    *, home: Path, verbose: bool = False, temporary: bool = True, port: int = 0, ui: bool = False
+    *,
+    home: Path,
+    verbose: bool = False,
+    temporary: bool = True,
+    port: int = 0,
+    ui: bool = False,
+    linger: float = 0.0,
 ) -> LocalApi:
     """Spawn a Prefect API server on a socket bound here, and return at once.
 
     The socket listens before the child starts, so the URL is valid immediately: a client that
     connects early waits in the backlog until the server accepts. ``temporary`` runs the server in
     Prefect's ephemeral mode with :data:`TEMPORARY_SERVER_ENV`; otherwise Prefect's defaults apply.
+    Without ``linger`` the server stops when this process is gone; with it, once no process has held
+    a lease on it (see :func:`prefect_runtime`) for ``linger`` seconds.
     """
     home.mkdir(parents=True, exist_ok=True)
     with _listening_socket(port) as sock:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
         log_path = None if verbose else home / SERVER_LOG_NAME
         env = _server_env(home, url=url, temporary=temporary, ui=ui)
-        process = _spawn_server(sock.fileno(), env, log_path)
+        watch = (
+            ["--linger", f"{linger:g}", "--home", str(home)] if linger > 0 else ["--parent", str(os.getpid())]
+        )
+        process = _spawn_server(sock.fileno(), env, log_path, watch)
     return LocalApi(url=url, process=process, home=home, log_path=log_path, started_at=time.monotonic())
 
 
@@ -301,10 +355,12 @@ def _listening_socket(port: int) -> Iterator[socket.socket]:
         sock.close()
 
 
-def _spawn_server(fd: int, env: dict[str, str], log_path: Path | None) -> subprocess.Popen[bytes]:
+def _spawn_server(
+    fd: int, env: dict[str, str], log_path: Path | None, watch: list[str]
+) -> subprocess.Popen[bytes]:
     # Own session: a Ctrl-C in the terminal reaches only newswatch, which then finishes the run
     # (recording its final state through this server) before stopping the server itself.
-    command = [sys.executable, "-m", "flows.runtime", "--fd", str(fd), "--parent", str(os.getpid())]
+    command = [sys.executable, "-m", "flows.runtime", "--fd", str(fd), *watch]
     if log_path is None:
         return subprocess.Popen(
             command, env=env, pass_fds=(fd,), stdin=subprocess.DEVNULL, start_new_session=True
@@ -386,9 +442,47 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _write_server_state(home: Path, api: LocalApi) -> None:
-    state = {"url": api.url, "pid": api.process.pid, "owner": os.getpid()}
-    (home / SERVER_STATE_NAME).write_text(json.dumps(state))
+def _write_server_state(home: Path, api: LocalApi, *, linger: float = 0.0) -> None:
+    state: dict[str, object] = {"url": api.url, "pid": api.process.pid, "owner": os.getpid()}
+    if linger > 0:
+        state["linger"] = linger
+    tmp = home / f"{SERVER_STATE_NAME}.{os.getpid()}"
+    tmp.write_text(json.dumps(state))
+    tmp.replace(home / SERVER_STATE_NAME)  # atomic: a reader never sees half a file
+
+
+def _take_lease(home: Path) -> Path | None:
+    """Mark this process as a user of the home's local server (a lingering one stays up meanwhile)."""
+    folder = home / SERVER_LEASES_NAME
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lease = folder / str(os.getpid())
+        lease.touch()
+    except OSError:
+        return None
+    return lease
+
+
+def _release_lease(lease: Path | None) -> None:
+    if lease is not None:
+        with contextlib.suppress(OSError):
+            lease.unlink()
+
+
+def _live_leases(home: Path) -> int:
+    """Leases held by live processes; those of dead processes are removed."""
+    live = 0
+    try:
+        entries = list(os.scandir(home / SERVER_LEASES_NAME))
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.name.isdigit() and _pid_alive(int(entry.name)):
+            live += 1
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+    return live
 
 
 def _clear_server_state(home: Path, api: LocalApi) -> None:
@@ -444,11 +538,51 @@ def _watch_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_api_server(fd: int, parent: int | None) -> None:
+def _watch_leases(home: Path, linger: float) -> None:
+    """Stop this lingering server once no process has held a lease on it for ``linger`` seconds."""
+    busy_at = time.monotonic()
+    while True:
+        time.sleep(LEASE_CHECK_S)
+        if _live_leases(home):
+            busy_at = time.monotonic()
+            continue
+        if time.monotonic() - busy_at < linger:
+            continue
+        # Unpublish first, then look once more: a run that found the server before it was unpublished
+        # took its lease before looking, so it is seen now and the server stays.
+        state = _own_state(home)
+        with contextlib.suppress(OSError):
+            (home / SERVER_STATE_NAME).unlink()
+        time.sleep(2 * LEASE_CHECK_S)
+        if _live_leases(home):
+            if state is not None:
+                with contextlib.suppress(OSError):
+                    (home / SERVER_STATE_NAME).write_text(state)
+            busy_at = time.monotonic()
+            continue
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+
+
+def _own_state(home: Path) -> str | None:
+    """The published state file's text if it names this process, else None (and it is left alone)."""
+    path = home / SERVER_STATE_NAME
+    try:
+        text = path.read_text()
+        if int(json.loads(text)["pid"]) == os.getpid():
+            return text
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def run_api_server(fd: int, parent: int | None, linger: float = 0.0, home: Path | None = None) -> None:
     """Serve Prefect's API app on an inherited, already listening socket."""
     import uvicorn
 
-    if parent is not None:
+    if linger > 0 and home is not None:
+        threading.Thread(target=_watch_leases, args=(home, linger), name="lease-watch", daemon=True).start()
+    elif parent is not None:
         threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
     uvicorn.run("prefect.server.api.server:create_app", factory=True, fd=fd, log_level="error", lifespan="on")
 
@@ -457,8 +591,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m flows.runtime", description=run_api_server.__doc__)
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--parent", type=int, default=None)
+    parser.add_argument("--linger", type=float, default=0.0)
+    parser.add_argument("--home", type=Path, default=None)
     args = parser.parse_args(argv)
-    run_api_server(args.fd, args.parent)
+    run_api_server(args.fd, args.parent, args.linger, args.home)
 
 
 if __name__ == "__main__":

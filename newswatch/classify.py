@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -62,6 +62,7 @@ CLASSIFIER_VERSION = "1.0.0"  # bump when the rules here or the shipped topics f
 TITLE_BOOST = 1.5
 LEAD_BOOST = 1.15
 LEAD_SENTENCES = 3
+DOC_MODEL_SENTENCES = 6  # a new model name the first sentences call a model counts as a model everywhere
 NEIGHBOUR_FACTOR = 0.7  # the partner organisation is only in a neighbouring sentence
 NAMED_PARTNER_FACTOR = 0.75  # the partner is a capitalised name, not a known organisation
 NO_ORG_FACTOR = 0.65  # single rule without any organisation around
@@ -73,11 +74,15 @@ MODEL_ONLY_FACTOR = 0.8  # a partner known only through one of its models ("uses
 WEAK_PARTY_FACTOR = 0.85  # one party is a name outside the gazetteer or an epithet ("the startup")
 WEAK_PARTIES_FACTOR = 0.7  # no party is in the gazetteer
 AI_NEARBY_FACTOR = 0.75  # the AI signal is only in a neighbouring sentence (or, for the lead, the title)
+BACKGROUND_FACTOR = 0.8  # evidence late in the article whose parties the title and lead never name
+CONTRAST_FACTOR = 0.5  # the parties come after "unlike", "a diferencia de", "even after"
 NEGATED_FACTOR = 0.15  # "will not build its own model", "kein eigenes Sprachmodell"
 NOT_OWNER_FACTOR = 0.5  # a model cue next to someone else's model ("invests in X, maker of Claude")
 IN_DEAL_FACTOR = 0.6  # a model cue inside a sentence that is about a deal
 DEAL_CUE_WEIGHT = 0.4  # a pair cue this strong makes a sentence "about a deal" (and may reach a neighbour)
 OWNER_BONUS = 1.25  # the subject launches or builds a model family it owns ("Meta releases Llama 3")
+NEW_MODEL_BONUS = 1.5  # an organisation launches a new model: a new name or "a new language model" after the verb
+USAGE_FRAME_FACTOR = 0.3  # "access to its own models", "per addestrare i propri modelli" in a licensing deal
 SECOND_CUE_SHARE = 0.25  # how much a second, different cue group in the same sentence adds
 SUPPORT_SHARE = 0.6  # how much the other evidence adds to the strongest one
 GENERIC_KIND_SHARE = 0.3  # "alliance" (no particular kind) names a relation only when nothing else does
@@ -195,6 +200,8 @@ class _Lexicon:
     anaphora: re.Pattern[str] | None
     model_terms: re.Pattern[str] | None  # model words and nouns, to tell a model from a name
     org_nouns: re.Pattern[str] | None  # "company", "start-up", "Konzern": what introduces or stands for an org
+    org_noun_tails: re.Pattern[str] | None  # compound endings ("*konzern": "Industriekonzern"); words: scanner
+    startup_nouns: re.Pattern[str] | None  # "start-up", "lab": an epithet for an AI developer
     pair_anaphora: re.Pattern[str] | None  # "both companies", "les deux entreprises"
     contrast: re.Pattern[str] | None  # "unlike", "a diferencia de", "even after"
     usage_before: re.Pattern[str] | None  # "access to | use of" right before an own-model cue
@@ -304,6 +311,7 @@ class _Scanner:
         )
 
     def scan(self, text: str) -> Iterable[tuple[int, int, str]]:
+        """(start, end, key) of every term found; keys as given ("c\x00invest", "l\x00ai_terms"...)."""
         lowered = text.lower()
         if len(lowered) != len(text):  # a rare character that lowercases to two: keep offsets exact
             lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
@@ -345,9 +353,10 @@ def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
             for t in ts
             for p in term_parts(t)
         ]
-    keys: tuple[LexiconKey, ...] = ("ai_terms", "model_nouns", "model_words")
+    keys: tuple[LexiconKey, ...] = ("ai_terms", "model_nouns", "model_words", "org_nouns", "pair_anaphora")
     for key in keys:
-        items += [(p, f"l\x00{key}") for t in _lexicon_terms(topics, key, langs) for p in term_parts(t)]
+        terms = [t for t in _lexicon_terms(topics, key, langs) if not t.startswith("*")]
+        items += [(p, f"l\x00{key}") for t in terms for p in term_parts(t)]
     return _Lexicon(
         scanner=_Scanner(items),
         attribution=_plain(_lexicon_terms(topics, "attribution", langs)),
@@ -360,6 +369,8 @@ def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
             _lexicon_terms(topics, "model_words", langs) + _lexicon_terms(topics, "model_nouns", langs)
         ),
         org_nouns=_plain(_lexicon_terms(topics, "org_nouns", langs)),
+        org_noun_tails=_tails(t for t in _lexicon_terms(topics, "org_nouns", langs) if t.startswith("*")),
+        startup_nouns=_plain(_lexicon_terms(topics, "startup_nouns", langs)),
         pair_anaphora=_plain(_lexicon_terms(topics, "pair_anaphora", langs)),
         contrast=_plain(_lexicon_terms(topics, "contrast", langs)),
         usage_before=_framed(_lexicon_terms(topics, "usage_frames", langs), before=True),
@@ -367,6 +378,24 @@ def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
         usage_after=_framed(_lexicon_terms(topics, "usage_frames_after", langs), before=False),
         new_model=_plain(_lexicon_terms(topics, "new_model", langs)),
     )
+
+
+def _tails(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """'*konzern' terms as a plain search for the ending (a leading wildcard would be tried at every position)."""
+    ends = sorted({re.escape(t.lstrip("*").rstrip("*")) for t in terms}, key=len, reverse=True)
+    return re.compile("(?:" + "|".join(e.lower() for e in ends) + r")(?!\w)") if ends else None
+
+
+def _org_noun_spans(full: str, lex: _Lexicon, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where an org noun stands: whole words (found by the scanner), and compounds ending in one."""
+    spans: set[tuple[int, int]] = set(words)
+    if lex.org_noun_tails is not None:
+        for m in lex.org_noun_tails.finditer(full.lower() if len(full.lower()) == len(full) else full):
+            a = m.start()
+            while a > 0 and (full[a - 1].isalnum() or full[a - 1] == "-"):
+                a -= 1
+            spans.add((a, m.end()))
+    return sorted(spans)
 
 
 _FRAME_GAP = r"(?:[\s'’]+[^\s'’.,;:!?]{1,6}){0,2}"  # up to two short words (articles, contractions) in between
@@ -393,6 +422,7 @@ _FAMILY = re.compile(
     rf"(?<![\w-])((?:{_NAME}))[ -](?:models?|family|LLMs?|Modell\w*|Sprachmodell\w*)\b"
     rf"|\b(?:modèles?|modelos?|modell[io]|famille|família|familia|famiglia)\s+((?:{_NAME}))(?![\w-])"
 )
+_CODE = re.compile(r"(?<![\w.-])([A-Z]{1,3}\d{1,2}(?:\.\d)?)(?![\w.])")
 _NAMED = re.compile(rf"\s*[«\"“‘']?\s*((?:{_NAME})(?:[-.]?\w+)?(?:[ -](?:[A-Z0-9][\w.]*)){{0,2}})")
 _NOT_NAMES_TEXT = """
 Windows Pixel Galaxy Xbox PlayStation Switch Surface Series Model Phase Tier Level Step Stage
@@ -412,7 +442,9 @@ Portugal Brazil Texas California Beijing AI IA KI CEO But And Et Und Y E Mais Ab
 However Also Apache MIT GPL CC BSD Italia Deutschland España Espanha Francia Frankreich Brasil Estados États
 Alemania Germania Spagna Europa Norwegen Madrid Roma Rome Milano Milan Berlin München Munich Lisboa Lisbon Barcelona
 Londres Londra Bruxelles Brüssel Bruselas Haye Hague Tokyo Tokio Seoul Singapore Taiwan Canada Canadá Mexico México
-Januar Februar März Juni Juli Oktober Dezember
+Januar Februar März Juni Juli Oktober Dezember Chinese Japanese Korean Indian American European British German
+French Italian Spanish Portuguese Brazilian Canadian Emirati Saudi Israeli Russian Taiwanese Dutch Swiss Swedish
+Norwegian Finnish Danish Irish Polish Western Asian African
 """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
@@ -439,6 +471,12 @@ def _unknown_models(sentence: str, lexicon: _Lexicon, model_word: bool) -> list[
         name = m.group(1) or m.group(2)
         if name not in _NOT_NAMES and name not in _NOT_FAMILIES:
             found.append(name)
+    if lexicon.model_terms is not None:
+        for m in _CODE.finditer(sentence):  # "V4, la nueva versión de su modelo", "the R2 model"
+            head = re.split(r"[.;:!?]", sentence[m.end() : m.end() + 70])[0]
+            apposition = re.match(r"\s*(?:,|[-–—]\s)", head) is not None
+            if (apposition and lexicon.model_terms.search(head)) or lexicon.model_terms.match(head, 1):
+                found.append(m.group(1))
     if lexicon.naming is not None:
         for m in lexicon.naming.finditer(sentence):
             n = _NAMED.match(sentence, m.end())
@@ -451,22 +489,25 @@ _CAPITALISED = re.compile(
     r"(?<![\w'’])((?:[A-Z][\w&.'’-]*|[0-9]+[A-Z]\w*)(?:\s+(?:(?:de|del|da|do|dos|des|di|du|von|van|&)\s+)?"
     r"[A-Z][\w&.'’-]*){0,3})"
 )
-_PARTNER_LINK = re.compile(
-    r"\b(?:with|avec|mit|con|com|between|entre|zwischen|tra)\s+(?:(?:the|la|le|les|l'|der|die|dem|el|los|il|lo|o|a|os|as)\s+)?$",
-    re.IGNORECASE,
+
+_PARTNER_AT = re.compile(
+    r"(?i:\b(?:with|avec|mit|con|com|between|entre|zwischen|tra)\s+"
+    r"(?:(?:the|la|le|les|l'|der|die|dem|el|los|il|lo|o|a|os|as)\s+)?)(?=[A-Z0-9])"
 )
 
 
 def _named_partner(body: str, known: set[str]) -> str | None:
     """A capitalised name right after 'with/avec/mit/con/com/between...': a partner outside the gazetteer."""
-    for m in _CAPITALISED.finditer(body):
+    for link in _PARTNER_AT.finditer(body):
+        m = _CAPITALISED.match(body, link.end())
+        if m is None:
+            continue
         name = m.group(1).rstrip(".,'’-")
         if len(name) < 2 or name.split()[0] in _NOT_NAMES or name in known:
             continue
         if any(name.startswith(k) or k.startswith(name) for k in known):
             continue
-        if _PARTNER_LINK.search(body[max(0, m.start() - 16) : m.start()]):
-            return name
+        return name
     return None
 
 
@@ -488,23 +529,40 @@ def _named_subject(body: str, full: str, title: str, lex: _Lexicon) -> str | Non
         return None
     if lex.model_terms is not None and lex.model_terms.fullmatch(first):
         return None
-    if (
-        not re.search(rf"(?<!\w){re.escape(first)}(?!\w)", title)
-        and len(re.findall(rf"(?<!\w){re.escape(first)}(?!\w)", full)) < 2
-    ):
+    if not _words_in(first, title) and _count_words(first, full) < 2:
         return None
     return name
+
+
+def _count_words(word: str, text: str, at_most: int = 2) -> int:
+    """How many times `word` stands as a whole word in `text` (counting stops at `at_most`)."""
+    n, i = 0, text.find(word)
+    while i >= 0 and n < at_most:
+        j = i + len(word)
+        if (i == 0 or not _is_word_char(text[i - 1])) and (j == len(text) or not _is_word_char(text[j])):
+            n += 1
+        i = text.find(word, i + 1)
+    return n
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _words_in(word: str, text: str) -> bool:
+    return word in text and _count_words(word, text, 1) > 0
 
 
 # --- organisations outside the gazetteer ------------------------------------------------------------------
 
 _UP = "A-ZÀ-ÖØ-Þ"
-_CAP = rf"[{_UP}][\w&.'’-]*"
-_GNAME = rf"{_CAP}(?:\s(?:\d{{1,4}}\s)?{_CAP}|\s(?:de|del|da|do|dos|das|di|du|des)\s{_CAP}){{0,3}}"
+_CAP = rf"[{_UP}][\w&'’-]*(?:\.[\w&'’-]+)*\.?"  # "Fal.ai", "S.p.A."; a final full stop ends the name
+_GNAME = rf"{_CAP}(?:(?<!\.)\s(?:\d{{1,4}}\s)?{_CAP}|(?<!\.)\s(?:de|del|da|do|dos|das|di|du|des)\s{_CAP}){{0,3}}"
 _INTRO = re.compile(rf"((?:\s+[a-zà-ÿ][\w'’-]*){{0,2}})\s+({_GNAME})")
 _APPOS = re.compile(
     rf"(?<![\w'’-])({_GNAME})\s*,\s*((?:[\w'’-]+\s+){{0,3}}|[\w]+['’])$"
 )
+_SUFFIXED = re.compile(rf"(?<![\w'’-])(?:({_CAP})\s)?({_CAP})\s$")  # the one or two words before a suffix
 _CONNECTORS = frozenset("de del da do dos das di du des".split())
 _ORG_SUFFIXES = frozenset(
     """AG SE SA S.A. SAS SpA S.p.A. GmbH Inc Inc. Corp Corp. Corporation Ltd Ltd. Limited plc PLC LLC NV N.V. BV AB ASA
@@ -520,7 +578,14 @@ _ORG_PREFIXES = frozenset(
     "Grupo Gruppo Groupe Gruppe Banco Banca Banque Caixa Caisse Instituto Istituto Fundación Fundação Fondazione".split()
 )
 _ORG_PREFIX_RE = re.compile(
-    r"(?<![\w-])(?:" + "|".join(sorted(_ORG_PREFIXES)) + rf")(?:\s(?:(?:de|do|da|di|del|des|du)\s)?(?:\d{{1,4}}\s)?{_CAP}){{1,3}}"
+    r"(?<![\w-])(?:" + "|".join(sorted(_ORG_PREFIXES))
+    + rf")(?:(?<!\.)\s(?:(?:de|do|da|di|del|des|du)\s)?(?:\d{{1,4}}\s)?{_CAP}){{1,3}}"
+)
+_PREFIX_TAIL = re.compile(rf"(?:(?<!\.)\s(?:(?:de|do|da|di|del|des|du)\s)?(?:\d{{1,4}}\s)?{_CAP}){{1,3}}")
+_AFFIXES = (  # scanned with the gazetteer, in one pass: key "affix\x00suffix" or "affix\x00prefix"
+    [(TermParts(w, r"(?![\w-])", True, True), "affix\x00suffix") for w in _ORG_SUFFIXES]
+    + [(TermParts(w, r"(?![\w-])", True, True), "affix\x00suffix") for w in ("Data Centers", "Data Centres", "Data Center")]
+    + [(TermParts(w, r"(?=\s)", True, True), "affix\x00prefix") for w in _ORG_PREFIXES]
 )
 # words that are not adjectives between an org noun and its name ("l'entreprise de Xavier Niel", "guidata da X")
 _FUNCTION = frozenset(
@@ -588,9 +653,12 @@ def _looks_like_noun(name: str, full: str) -> bool:
     low = name.lower()
     if low.endswith(_NOUN_ENDINGS) and len(name) > 4:
         return True
-    return re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", full) is not None
+    return low in full and re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", full) is not None
 
 
+_PREPOSITIONS = frozenset(
+    "mit with avec con com für for pour para per by par por von from zu to in en em im bei auf on sur su".split()
+)
 _RELATIVE = frozenset("die der das dem den des the la le el il lo a o que qui che which who that dont cuyo cuya".split())
 _ROLE_WORD = re.compile(
     r"\b(?:CEO|chief|founder|co-founder|president|chairman|director|PDG|directeur|fondat\w*|présid\w*|Chef\w*|Gründer\w*|"
@@ -608,12 +676,14 @@ def _name_word(word: str, full: str, lex: _Lexicon) -> bool:
     return lex.org_nouns is None or not lex.org_nouns.fullmatch(word)
 
 
-def _surname(name: str, full: str) -> bool:
-    """A single word that the article also writes after a first name ("Elon Musk ... Musk said")."""
+def _surname(name: str, full: str, lex: _Lexicon) -> bool:
+    """A single word that the article also writes after a first name ("Elon Musk ... Musk said"), not after a
+    noun ("der Versicherer Allianz")."""
     if " " in name:
         return False
     for m in re.finditer(rf"([{_UP}][a-zà-ÿ]+)\s+{re.escape(name)}(?![\w])", full):
-        if m.group(1) not in _NOT_NAMES and m.group(1) not in _ORG_PREFIXES:
+        first = m.group(1)
+        if len(first) <= 10 and first not in _ORG_PREFIXES and _name_word(first, full, lex) and first[-2:] != "er":
             return True
     return False
 
@@ -623,7 +693,7 @@ def _appositive_ok(between: str) -> bool:
     maiores"), not a relative clause ("die das") or a role ("director de la")."""
     words = [w.lower().strip("'’") for w in between.split()]
     i = 0
-    while i < len(words) and words[i] in _FUNCTION:
+    while i < len(words) and words[i] in _FUNCTION and words[i] not in _PREPOSITIONS:
         i += 1
     if any(w in _FUNCTION for w in words[i:]) or (i >= 2 and words[0] in _RELATIVE and words[1] in _RELATIVE):
         return False
@@ -688,7 +758,7 @@ class Classifier:
             for i, p in enumerate(o.patterns):
                 self._entities[key := f"op\x00{o.name}\x00{i}"] = ent
                 items.extend((part, key) for part in pattern_parts(p))
-        self._entity_re, self._entity_groups = _trie_regex(items, ignorecase=False)
+        self._entity_re, self._entity_groups = _trie_regex(items + _AFFIXES, ignorecase=False)
         self._deal_groups = {
             g
             for t in topics.topics
@@ -757,11 +827,16 @@ class Classifier:
             return sentences[i] if i >= 0 and pos < sentences[i].end else None
 
         taken: list[tuple[int, int]] = []
+        affixes: list[tuple[int, int, str]] = []
         for m in self._entity_re.finditer(full):
+            key = self._entity_groups[m.lastgroup or ""]
+            if key.startswith("affix\x00"):
+                affixes.append((m.start(), m.end(), key[6:]))
+                continue
             s = at(m.start())
             if s is None:
                 continue
-            ent = self._entities[self._entity_groups[m.lastgroup or ""]]
+            ent = self._entities[key]
             taken.append((m.start(), m.end()))
             before = full[max(s.start, m.start() - 32) : m.start()]
             if ent.media and lex.attribution is not None and lex.attribution.search(before):
@@ -778,6 +853,8 @@ class Classifier:
                 s.models.append((m.start(), ent.model, ent.org, m.group(0)))
             if ent.ai:
                 s.ai = True
+        nouns: list[tuple[int, int]] = []
+        pairs: list[tuple[int, int, str]] = []
         for start, end, key in lex.scanner.scan(full):
             s = at(start)
             if s is None:
@@ -791,24 +868,38 @@ class Classifier:
                 s.ai = True
             elif name == "model_nouns":
                 s.model_noun = True
-            else:
+            elif name == "model_words":
                 s.model_word = True
-        doc_models: list[str] = []
+            elif name == "org_nouns":
+                nouns.append((start, end))
+            else:
+                pairs.append((start, end, "two"))
+        named: dict[int, list[str]] = {}  # sentence start -> new model names in it, once asked for
+
+        def names_in(s: _Sentence) -> list[str]:
+            if s.start not in named:
+                named[s.start] = _unknown_models(full[s.start : s.end], lex, True)
+            return named[s.start]
+
+        doc: list[list[str]] = []
+
+        def doc_models() -> list[str]:  # new model names the title and lead announce, once asked for
+            if not doc:
+                head = [s for s in sentences if s.seg == 0 or s.pos < DOC_MODEL_SENTENCES]
+                doc.append(_dedupe(n for s in head if s.model_noun or s.model_word for n in names_in(s)))
+            return doc[0]
+
         for s in sentences:
             if s.models:
                 s.ai = True
-            if s.model_noun or s.model_word:
-                doc_models += [n for n in _unknown_models(full[s.start : s.end], lex, True) if n not in doc_models]
-        epithets = self._annotate_generic(full, sentences, lex, at, taken, lang, doc_models)
-        self._resolve_references(full, sentences, lex, at, epithets)
+        epithets = self._annotate_generic(full, sentences, lex, at, taken, lang, doc_models, nouns, affixes) + pairs
+        self._resolve_references(full, sentences, lex, at, sorted(epithets))
         for s in sentences:
             if s.cues and any(self.topics.cues[g].needs_model for g in s.cues):
                 text = full[s.start : s.end]
-                s.unknown_models = _unknown_models(text, lex, s.model_noun or s.model_word)
+                s.unknown_models = names_in(s) if s.model_noun or s.model_word else _unknown_models(text, lex, False)
                 if not s.unknown_models and not s.models:  # a new name the article calls a model elsewhere
-                    s.unknown_models = [
-                        n for n in doc_models if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)
-                    ][:3]
+                    s.unknown_models = [n for n in doc_models() if _words_in(n, text)][:3]
 
     def _annotate_generic(
         self,
@@ -818,7 +909,9 @@ class Classifier:
         at: Callable[[int], _Sentence | None],
         taken: list[tuple[int, int]],
         lang: str | None,
-        doc_models: list[str],
+        doc_models: Callable[[], list[str]],
+        nouns: list[tuple[int, int]],
+        affixes: list[tuple[int, int, str]],
     ) -> list[tuple[int, int, str]]:
         """Organisations the gazetteer does not know, recognised by how the text treats them: a corporate suffix
         or prefix ("NatWest Group", "Grupo Godó"), an org noun before or after them ("das britische Unternehmen
@@ -826,29 +919,29 @@ class Classifier:
         to the sentences (marked generic). Returns the epithets found on the way ("la start-up californienne")."""
         cands: dict[str, set[str]] = defaultdict(set)
         epithets: list[tuple[int, int, str]] = []
-        if lex.org_nouns is not None:
-            for m in lex.org_nouns.finditer(full):
-                s = at(m.start())
-                if s is None:
-                    continue
-                if lang != "de" and m.group(0)[0].isupper() and m.start() > s.start + 3:
-                    continue  # "Agencia Tributaria", "Banco Central": the noun is part of a name
-                self._org_noun_context(full, s, m, lex, lang, cands, epithets)
-        for m in _ORG_SUFFIX_RE.finditer(full):
-            s = at(m.start())
+        for start, end in _org_noun_spans(full, lex, nouns):
+            s = at(start)
             if s is None:
                 continue
-            bm = re.search(rf"(?<![\w'’-])(?:({_CAP})\s)?({_CAP})\s$", full[max(s.start, m.start() - 48) : m.start()])
+            if lang != "de" and full[start].isupper() and start > s.start + 3:
+                continue  # "Agencia Tributaria", "Banco Central": the noun is part of a name
+            self._org_noun_context(full, s, start, end, lex, lang, cands, epithets)
+        for start, end, kind in affixes:
+            if kind == "prefix":  # "Grupo Godó", "Banco de Portugal"
+                tail = _PREFIX_TAIL.match(full, end)
+                if tail is not None:
+                    cands[full[start : tail.end()]].add("prefix")
+                continue
+            s = at(start)
+            if s is None or start == s.start or not full[start - 1].isspace():
+                continue
+            bm = _SUFFIXED.search(full, max(s.start, start - 48), start)
             if bm is None:
                 continue
             head = bm.group(2)
             if bm.group(1) and _name_word(bm.group(1), full, lex):
                 head = f"{bm.group(1)} {head}"  # "Lloyds Banking Group", not "Hamburger Otto Group"
-            cands[f"{head} {m.group(0)}"].add("suffix")
-        for m in _ORG_PREFIX_RE.finditer(full):
-            cands[m.group(0)].add("prefix")
-        if lex.pair_anaphora is not None:
-            epithets += [(m.start(), m.end(), "two") for m in lex.pair_anaphora.finditer(full)]
+            cands[f"{head} {full[start:end]}"].add("suffix")
         title = _title(full, sentences)
         for s in sentences:
             if s.seg == 0 or not any(g in self._deal_groups for g in s.cues):
@@ -860,6 +953,8 @@ class Classifier:
             if lang == "de" and re.match(r"\W*(?:der|die|das|den|dem|des)\s", text, re.IGNORECASE):
                 continue  # "Der Vertrag sieht vor": German capitalises its nouns
             opener_end = min([s.end, *(p for p, _e, _o in s.mentions)])
+            if opener_end - s.start < 4:
+                continue  # the sentence opens with a known organisation, or with no name
             opener = _named_subject(full[s.start : opener_end], full, title, lex)
             if opener:
                 cands[opener].add("opener")
@@ -872,7 +967,8 @@ class Classifier:
         self,
         full: str,
         s: _Sentence,
-        m: re.Match[str],
+        start: int,
+        end: int,
         lex: _Lexicon,
         lang: str | None,
         cands: dict[str, set[str]],
@@ -880,47 +976,55 @@ class Classifier:
     ) -> None:
         """An org noun introduces a name ("the startup Parloa"), stands in apposition to one ("Suno, plataforma
         americana"), or stands for one already named ("la start-up californienne": an epithet)."""
-        im = _INTRO.match(full, m.end(), s.end)
+        im = _INTRO.match(full, end, s.end)
         if im is not None:
             between = im.group(1).split()
             adjectives_after = lang not in ("en", "de")  # "la start-up française Mistral"
             if (not between or adjectives_after) and not any(w.lower() in _FUNCTION for w in between):
                 cands[im.group(2)].add("intro")
                 return
-        am = _APPOS.search(full, max(s.start, m.start() - 80), m.start())
-        possessive = full[m.end() : m.end() + 2] in ("'s", "’s")  # "X, the company's founder"
+        comma = full.rfind(",", max(s.start, start - 80), start)
+        am = _APPOS.search(full, max(s.start, start - 80), start) if comma >= 0 else None
+        possessive = full[end : end + 2] in ("'s", "’s")  # "X, the company's founder"
         if am is not None and not possessive and _appositive_ok(am.group(2)):
             cands[am.group(1)].add("appos" if am.start() > s.start + 2 else "appos_start")
             return
-        dm = _DETERMINER.search(full, max(s.start, m.start() - 48), m.start())
+        dm = _DETERMINER.search(full, max(s.start, start - 48), start)
         if dm is not None and not any(w.lower() in _FUNCTION for w in dm.group(1).split()):
-            epithets.append((dm.start(), m.end(), "one"))
+            young = lex.startup_nouns is not None and lex.startup_nouns.fullmatch(full[start:end])
+            epithets.append((dm.start(), end, "lab" if young else "one"))
 
     def _accept_generic(
-        self, cands: dict[str, set[str]], full: str, title: str, lex: _Lexicon, doc_models: list[str]
+        self, cands: dict[str, set[str]], full: str, title: str, lex: _Lexicon, doc_models: Callable[[], list[str]]
     ) -> dict[str, str]:
         """surface -> canonical name, for the candidates that pass the name tests."""
         accepted: dict[str, str] = {}
         for raw, reasons in sorted(cands.items(), key=lambda kv: -len(kv[0])):
             name = _clean_name(raw, lex)
-            if name is None or name in accepted or self._entity_re.search(raw) or self._entity_re.search(name):
+            if name is None or name in accepted or self._names_known(raw):
                 continue  # a known organisation or model, or a name holding one ("Abteilung Microsoft AI")
             words = name.split()
             formal = bool(reasons & {"suffix", "prefix"})
             if formal and (len(words) < 2 or not (words[0] in _ORG_PREFIXES or _ORG_SUFFIX_RE.search(name))):
                 formal = False
                 reasons = reasons - {"suffix", "prefix"}
-            if not formal and _looks_like_noun(name, full):
+            if not formal and (_looks_like_noun(name, full) or re.search(r"[^\W\d]\d|\d[^\W\d]", name)):
+                continue  # a common noun, or a product code ("Graviton4", "GB200")
+            while len(words) > 1 and words[0] not in _ORG_PREFIXES and not _name_word(words[0], full, lex):
+                words = words[1:]  # "Supercomputers Dojo", "Pensionsfonds PSP Investments"
+            if len(words) > 2 and words[0].endswith("er") and words[0] not in _ORG_PREFIXES:
+                words = words[1:]  # "Hamburger Otto Group"
+            name = " ".join(words)
+            if name in accepted or (formal and (len(words) < 2 or name in _ORG_SUFFIXES)) or name in _ORG_SUFFIXES:
                 continue
-            occurrences = len(re.findall(rf"(?<![\w-]){re.escape(name)}(?![\w])", full))
-            if not reasons & {"suffix", "prefix", "intro", "appos"} and occurrences < 2:
+            if not reasons & {"suffix", "prefix", "intro", "appos"} and _count_words(name, full) < 2:
                 continue
-            if not formal and _surname(name, full):
+            if not formal and _surname(name, full, lex):
                 continue  # "Mustafa Suleyman ... Suleyman said": a person
             first = full.find(name)
             if first > 0 and _ROLE.search(full[max(0, first - 24) : first]):
                 continue  # "chief executive Filippo Sugar": a person
-            if any(name in d or d in name for d in doc_models) or _is_product(name, full, lex):
+            if any(name in d or d in name for d in doc_models()) or _is_product(name, full, lex):
                 continue  # a model or a product, not its maker
             accepted[name] = name
             if formal:
@@ -933,6 +1037,10 @@ class Classifier:
             if longer:
                 accepted[surface] = longer[0]
         return accepted
+
+    def _names_known(self, text: str) -> bool:
+        """The text holds a gazetteer organisation or model ("Abteilung Microsoft AI", "Le Monde")."""
+        return any(not self._entity_groups[m.lastgroup or ""].startswith("affix") for m in self._entity_re.finditer(text))
 
     def _add_generic_mentions(
         self, full: str, accepted: dict[str, str], at: Callable[[int], _Sentence | None], taken: list[tuple[int, int]]
@@ -970,6 +1078,7 @@ class Classifier:
             return
         subject = _subject(sentences)
         index = {id(s): i for i, s in enumerate(sentences)}
+        generic = {o for s in sentences for o in s.generic}
         for start, end, kind in epithets:
             s = at(start)
             if s is None:
@@ -986,11 +1095,16 @@ class Classifier:
             recent = [o for o in _dedupe(recent) if o not in inner]
             if kind == "two":
                 targets = recent[:2] if len(recent) >= 2 else []
-            elif not here and start - s.start <= 40 and subject:
-                targets = [subject]
+                recent = []
+            if kind == "lab":  # "the startup", "le laboratoire": an AI developer or a name outside the gazetteer
+                young = [o for o in recent if o in self._ai_orgs or o in generic]
+                recent = young or recent
+            if kind == "two":
+                pass
+            elif not here and start - s.start <= 40 and subject and (kind == "one" or subject in recent[:1]):
+                targets = [subject]  # an epithet opening a sentence: the article's subject
             else:
-                exclude = {here[0][2]} if here else set()
-                targets = [o for o in recent if o not in exclude][:1]
+                targets = recent[:1]
             for org in targets:
                 if org not in s.orgs:
                     s.orgs[org] = start
@@ -1019,16 +1133,21 @@ class Classifier:
                 for g, hs in s.cues.items()
                 if g in groups and (has_model or not groups[g].needs_model)
             ]
-            if _JOINT in groups:
+            if _JOINT in groups and len(s.orgs) >= 2:
                 joint = _joint_mention(s, full)
                 if joint is not None:
                     hits.append((_JOINT, [joint]))
-            if not hits:
-                continue
+            if not hits or (topic.rule == "pair" and not s.orgs):
+                continue  # a deal needs a party named (or referred to) in the sentence itself
             window = _window(sentences, i)
             factor = 1.0
             if topic.require_ai and not (s.ai or s.model_noun):
-                context = [*window, sentences[0]] if s.seg == 1 and s.pos < LEAD_SENTENCES else window
+                if s.seg == 1 and s.pos < LEAD_SENTENCES:
+                    context = [*window, sentences[0]]  # the lead takes its AI context from the title...
+                elif s.seg == 0:
+                    context = [w for w in sentences[1 : 1 + LEAD_SENTENCES - 1] if w.seg == 1]  # ...and back
+                else:
+                    context = window
                 nearby = any(w.ai or w.model_noun for w in context)
                 if not nearby and not (topic.rule != "pair" and doc_ai and has_model):
                     continue
@@ -1059,7 +1178,8 @@ class Classifier:
             found.append(
                 _Found(s, weight, orgs, _terms(s, orgs, hits, partner), dict(kinds), _models_near(s, window))
             )
-        return found
+        _weigh_prominence(topic, found, sentences, full, lex, subject)
+        return [f for f in found if f.weight > 0.01]
 
     def _hit_weight(
         self,
@@ -1076,6 +1196,8 @@ class Classifier:
             negated = all(lex.negation.search(full[max(s.start, p - NEGATION_CHARS) : p]) for p, _t in hits)
             if negated:
                 weight *= NEGATED_FACTOR
+        if spec.own and topic.rule != "pair" and all(self._used_by_others(s, p, t, full, lex) for p, t in hits):
+            weight *= USAGE_FRAME_FACTOR
         if spec.needs_model and topic.rule != "pair":
             owners = {org for _p, _f, org, _s in s.models}
             first = min(s.mentions)[2] if s.mentions else None
@@ -1083,9 +1205,26 @@ class Classifier:
                 weight *= NOT_OWNER_FACTOR
             elif owners and min(s.mentions)[0] < hits[0][0]:
                 weight *= OWNER_BONUS
+            elif not spec.own and _launches_new(s, hits[0][0], full, lex):
+                weight *= NEW_MODEL_BONUS
             if any(g in self._deal_groups for g in s.cues):
                 weight *= IN_DEAL_FACTOR
         return weight
+
+    def _used_by_others(self, s: _Sentence, pos: int, surface: str, full: str, lex: _Lexicon) -> bool:
+        """An own-model cue that is the object of someone else's access or use ("l'accesso ai propri modelli",
+        "revenue from the use of its own models"), or, in a sentence about a deal, what the deal is for
+        ("to train its own models" on licensed content)."""
+        before = full[max(s.start, pos - 48) : pos]
+        if lex.usage_before is not None and lex.usage_before.search(before):
+            return True
+        deal = any(g in self._deal_groups for g in s.cues) or len(set(s.orgs) - s.weak) >= 2
+        if not deal:
+            return False
+        if lex.purpose_before is not None and lex.purpose_before.search(before):
+            return True
+        after = full[pos + len(surface) : min(s.end, pos + len(surface) + 48)]
+        return lex.usage_after is not None and lex.usage_after.search(after) is not None
 
     def _place(
         self,
@@ -1127,7 +1266,10 @@ class Classifier:
             orgs = _dedupe(here + around)
             if len([o for o in here if o not in s.via_model_only]) < 2:
                 factor *= MODEL_ONLY_FACTOR
-            factor *= _list_factor(s, full, lex) * _named_factor(s, here)
+            listed = _list_factor(s, full, lex)
+            if listed == LIST_FACTOR and any(g in s.cues and self.topics.cues[g].kind == "investment" for g in topic.cues):
+                listed = 1.0  # the investors of a round are a list by nature
+            factor *= listed * _named_factor(s, here)
             return orgs, factor, None
         if len(around) >= 2 and strong and not (set(here) & s.weak):
             return _dedupe(here + around), NEIGHBOUR_FACTOR * _named_factor(s, here), None
@@ -1174,14 +1316,8 @@ _WORD = re.compile(r"[^\W\d_]+")
 def guess_language(text: str, candidates: frozenset[str]) -> str | None:
     """A language whose function words clearly dominate the first 400 words, or None when unsure (then the
     classifier uses every lexicon). Cheap on purpose: it only narrows the lexicons, it does not label."""
-    counts = dict.fromkeys(_FUNCTION_SETS, 0)
-    for n, m in enumerate(_WORD.finditer(text)):
-        if n >= 400:
-            break
-        word = m.group(0).lower()
-        for lang, words in _FUNCTION_SETS.items():
-            if word in words:
-                counts[lang] += 1
+    seen = Counter(m.group(0).lower() for m in itertools.islice(_WORD.finditer(text), 400))
+    counts = {lang: sum(seen[w] for w in words) for lang, words in _FUNCTION_SETS.items()}
     ranked = sorted(((c, lang) for lang, c in counts.items() if lang in candidates), reverse=True)
     if len(ranked) < 2 or ranked[0][0] < 20 or ranked[0][0] < 2 * ranked[1][0]:
         return None
@@ -1282,6 +1418,46 @@ def _rivals(s: _Sentence, full: str, lex: _Lexicon) -> set[str]:
     return out
 
 
+def _weigh_prominence(
+    topic: TopicSpec, found: list[_Found], sentences: list[_Sentence], full: str, lex: _Lexicon, subject: str | None
+) -> None:
+    """A story's own deal is in its title or lead, or comes back; a party named once, late, is background
+    ("Amazon, which has invested $8bn in Anthropic, ..."). A party after "unlike / a diferencia de / even
+    after" is a contrast. Both weigh less."""
+    prominent = {o for s in sentences if s.seg == 0 or s.pos < LEAD_SENTENCES for o in s.orgs}
+    for f in found:
+        s = f.sentence
+        parties = [o for o in f.orgs if o in s.orgs and o != subject]
+        if topic.rule != "pair":
+            parties = parties[:1] if f.orgs and f.orgs[0] != subject else []
+        if not parties:
+            continue
+        if s.seg == 1 and s.pos >= LEAD_SENTENCES and not any(o in prominent for o in parties):
+            elsewhere = any(o in g.sentence.orgs for g in found if g is not f for o in parties)
+            if not elsewhere:
+                f.weight *= BACKGROUND_FACTOR
+        if lex.contrast is not None:
+            c = lex.contrast.search(full, s.start, s.end)
+            if (
+                c is not None
+                and all(s.orgs[o] > c.start() for o in parties)
+                and (subject is None or s.orgs.get(subject, -1) < c.start())
+            ):
+                f.weight *= CONTRAST_FACTOR
+
+
+def _launches_new(s: _Sentence, cue_pos: int, full: str, lex: _Lexicon) -> bool:
+    """An organisation named before a launch or build verb, and a new model after it: a new name ("IBM has
+    released Granite 5", "DeepSeek ha lanzado V4") or "a new language model" ("hat ein neues Sprachmodell
+    vorgestellt")."""
+    if not s.mentions or min(s.mentions)[0] > cue_pos:
+        return False
+    after = full[cue_pos : min(s.end, cue_pos + 90)]
+    if any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", after) for name in s.unknown_models):
+        return True
+    return lex.new_model is not None and lex.new_model.search(after) is not None
+
+
 def _compares(s: _Sentence, orgs: list[str], hits: list[tuple[str, list[tuple[int, str]]]]) -> bool:
     """A sentence naming three vendors' models compares them, unless the actor's cue comes before the others'
     models ("Mistral releases Small 3, on par with Llama 3.3 and GPT-4o mini")."""
@@ -1306,6 +1482,8 @@ def _actors(
     else:
         lead = []
     rivals = _rivals(s, full, lex)
+    if lex.attribution is not None:  # "according to Anthropic, OpenAI's engineers...": a source, not the actor
+        rivals |= {org for m0, _m1, org in mentions if lex.attribution.search(full[max(s.start, m0 - 16) : m0])}
     for p, _t in s.cues.get("dependence", []):  # "less dependent on OpenAI": the provider, not the builder
         rivals |= {org for m0, _m1, org in mentions if p < m0 <= p + 48}
     before = [

@@ -37,6 +37,8 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-
 _AS_CP1252 = {"latin_1", "iso8859-1", "ascii", "cp1252"}
 _DOCUMENT_START = re.compile(r"<html[\s>]|<body[\s>]|<!doctype\s", re.I)
 _LANG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_\s])")
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 _PRECISE_DATE_XPATH = (
     "//meta[@property='article:published_time' or @name='article:published_time'"
     " or @property='og:published_time' or @itemprop='datePublished'"
@@ -231,8 +233,12 @@ def extract_og_url(tree: HtmlElement, page_url: str | None = None) -> str | None
 
 
 def absolute_http_url(href: str, base: str | None = None) -> str | None:
-    """`href` resolved against `base`, without its fragment; None unless the result is http(s) with a host."""
-    href = href.strip()
+    """`href` resolved against `base`, without its fragment; None unless the result is http(s) with a host.
+
+    As browsers do: tabs and newlines anywhere are dropped (so `java\nscript:` is javascript:), and the
+    spaces and control characters left inside are percent-encoded (the URL stays one fetchable token).
+    """
+    href = _TAB_NEWLINE.sub("", href.strip())
     if not href:
         return None
     try:
@@ -242,7 +248,8 @@ def absolute_http_url(href: str, base: str | None = None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    return parts._replace(scheme=parts.scheme.lower(), fragment="").geturl()
+    url = parts._replace(scheme=parts.scheme.lower(), fragment="").geturl()
+    return _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", url)
 
 
 def extract_published_at(tree: HtmlElement) -> datetime | None:

@@ -200,11 +200,14 @@ def _parse_http_url(url: str, *, bad_scheme: Outcome) -> httpx.URL:
     return parsed
 
 
-def _vet_addresses(url: httpx.URL, *, allow_private: bool, resolve: Resolver) -> list[str]:
-    """Resolve the URL's host; refuse it unless every address is public or private ones are allowed."""
+def _vet_addresses(
+    url: httpx.URL, *, allow_private: bool, resolve: Resolver, timeout: float | None = None
+) -> list[str]:
+    """Resolve the URL's host (within `timeout` seconds); refuse it unless every address is public or
+    private ones are allowed."""
     host = _host_of(url)
     try:
-        answers = [str(a) for a in resolve(host, _port_of(url))]
+        answers = _resolve_within(resolve, host, _port_of(url), timeout, url)
     except (OSError, UnicodeError, ValueError) as exc:
         raise _Stop(Outcome.DNS_ERROR, f"cannot resolve host {host} ({exc})") from None
     if not answers:
@@ -217,6 +220,35 @@ def _vet_addresses(url: httpx.URL, *, allow_private: bool, resolve: Resolver) ->
                     f"blocked: {host} resolves to non-public address {address} "
                     f"(allow_private_networks is off): {_short(url)}",
                 )
+    return answers
+
+
+def _resolve_within(
+    resolve: Resolver, host: str, port: int, timeout: float | None, url: httpx.URL
+) -> list[str]:
+    """`resolve(host, port)` given at most `timeout` seconds. getaddrinfo has no timeout of its own: a
+    tarpitting name server would otherwise hold a fetch thread far beyond the total deadline. The lookup
+    thread is left to finish on its own (it holds nothing)."""
+    if timeout is None:
+        return [str(a) for a in resolve(host, port)]
+    box: dict[str, list[str] | BaseException] = {}
+
+    def lookup() -> None:
+        try:
+            box["answers"] = [str(a) for a in resolve(host, port)]
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=lookup, name="newswatch-dns", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise _Stop(Outcome.TIMEOUT, f"DNS lookup of {host} took longer than {timeout:g}s: {_short(url)}")
+    error = box.get("error")
+    if isinstance(error, BaseException):
+        raise error
+    answers = box["answers"]
+    assert isinstance(answers, list)
     return answers
 
 
@@ -528,7 +560,10 @@ class Fetcher:
 
     def _fetch_hop(self, target: httpx.URL, chain: _Chain, *, trusted: bool, check_robots: bool) -> _Reply:
         addresses = _vet_addresses(
-            target, allow_private=trusted or self._allow_private, resolve=self._resolve
+            target,
+            allow_private=trusted or self._allow_private,
+            resolve=self._resolve,
+            timeout=min(self._settings.connect_timeout, max(chain.budget, 0.001)),
         )
         if check_robots and not self._robots_allow(target, trusted=trusted):
             raise _Stop(Outcome.ROBOTS, f"disallowed by robots.txt for {ROBOTS_TOKEN}: {_short(target)}")

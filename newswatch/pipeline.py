@@ -12,21 +12,22 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from newswatch.assemble import build_article, entry_key
-from newswatch.classify import Classifier
-from newswatch.clustering import prepare_article
+from newswatch.classify import Classification, Classifier
+from newswatch.clustering import Prepared, prepare_article
 from newswatch.config import Config, SourceConfig
 from newswatch.extract import extract_article
 from newswatch.extract_pool import ExtractFn, ExtractPool
 from newswatch.feeds import parse_feed
 from newswatch.fetch import Fetcher, Resolver
 from newswatch.folders import load_folder
-from newswatch.model import Article, Discovery, Entry, Extracted, FetchRecord, FetchResult, Outcome, SourceReport
+from newswatch.model import Discovery, Entry, Extracted, FetchRecord, FetchResult, Outcome, SourceReport
 from newswatch.pages import parse_listing_page
 from newswatch.persist import Sighting, WriteResult, write_batch
 from newswatch.reclassify import classifier_for
@@ -38,11 +39,14 @@ from newswatch.urls import canonicalize_url
 
 log = logging.getLogger("newswatch.pipeline")
 
+# Pages per extraction call, per worker: enough that a straggler page idles the other workers only
+# briefly, few enough that fetching, extraction and the work after it overlap from the first pages on.
+_CHUNK_PER_WORKER = 8
+
 # A page that fails like this will not come back: keep the article with what the feed gave.
 _PERMANENT_PAGE_FAILURES = {Outcome.HTTP_ERROR, Outcome.TOO_LARGE, Outcome.ROBOTS, Outcome.REDIRECT_ERROR}
 # A page that fails like this may well answer next time: not stored, and the feed is re-read next poll.
-_TRANSIENT_PAGE_FAILURES = {Outcome.TIMEOUT, Outcome.CONNECT_ERROR, Outcome.RATE_LIMITED, Outcome.DNS_ERROR,
-                            Outcome.ERROR}  # fmt: skip
+_TRANSIENT_PAGE_FAILURES = {Outcome.TIMEOUT, Outcome.CONNECT_ERROR, Outcome.RATE_LIMITED, Outcome.DNS_ERROR}
 
 
 def is_transient(f: FetchResult) -> bool:
@@ -66,6 +70,16 @@ class _Page:
     fetched: FetchResult | None = None
     html: bytes | None = None
     extracted: Extracted | None = None
+    from_page: bool = False  # extracted from the page (or local file) itself, not the feed's HTML
+
+
+def _is_usable(p: _Page) -> bool:
+    """False for a page that failed for now (not stored: tried again next poll) or was refused; a page
+    gone for good (404, too large...) is kept with what the feed gave, if the feed gave a title."""
+    f = p.fetched
+    if f is None or f.ok:
+        return True
+    return f.outcome in _PERMANENT_PAGE_FAILURES and not is_transient(f) and bool(p.entry.title)
 
 
 @dataclass
@@ -226,17 +240,14 @@ class PollSession:
             todo = todo[: source.max_articles]
         return todo, skipped, sightings
 
-    def _fetch_pages(self, pages: Sequence[_Page]) -> None:
-        def one(p: _Page) -> None:
-            if p.entry.html is not None or p.entry.text is not None:
-                p.html = p.entry.html
-                return
-            assert p.entry.url
-            p.fetched = self.fetcher.fetch(p.entry.url, trusted=False, check_robots=self.config.fetch.respect_robots)
-            if p.fetched.ok:
-                p.html = p.fetched.body
-
-        list(self._page_threads.map(one, pages))
+    def _fetch_page(self, p: _Page) -> None:
+        if p.entry.html is not None or p.entry.text is not None:
+            p.html = p.entry.html
+            return
+        assert p.entry.url
+        p.fetched = self.fetcher.fetch(p.entry.url, trusted=False, check_robots=self.config.fetch.respect_robots)
+        if p.fetched.ok:
+            p.html = p.fetched.body
 
     def _extract(self, pages: Sequence[_Page]) -> None:
         jobs = [(p.key, p.html, (p.fetched.final_url if p.fetched else None) or p.entry.url)
@@ -246,6 +257,47 @@ class PollSession:
         results = self.extractor.extract([*jobs, *feed_html]) if (jobs or feed_html) else {}
         for p in pages:
             p.extracted = results.get(p.key) or results.get(p.key + "#feed")
+            # the page bytes are not needed any more: a big batch must not hold them all until its write
+            p.from_page, p.html = p.html is not None, None
+            if p.fetched is not None and p.fetched.body:
+                p.fetched = replace(p.fetched, body=b"")
+
+    def _pipelined(self, pages: Sequence[_Page]) -> Iterator[list[_Page]]:
+        """The pages, fetched and (the usable ones) extracted, chunk by chunk and in order, with the
+        stages overlapping: while the caller works on one chunk (language, fingerprints, labels: CPU in
+        this process), the next chunk is extracted on every core and the one after it is fetched."""
+        size = _CHUNK_PER_WORKER * self.extractor.size
+        chunks = [list(pages[i : i + size]) for i in range(0, len(pages), size)]
+        fetching: list[list[Future[None]]] = []
+
+        def fetch(k: int) -> None:
+            if k < len(chunks):
+                fetching.append([self._page_threads.submit(self._fetch_page, p) for p in chunks[k]])
+
+        def extract(k: int) -> list[_Page]:
+            for f in fetching[k]:
+                f.result()
+            self._extract([p for p in chunks[k] if _is_usable(p)])
+            return chunks[k]
+
+        extracting: deque[Future[list[_Page]]] = deque()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-extract") as stage:
+            try:
+                fetch(0)
+                fetch(1)
+                if chunks:
+                    extracting.append(stage.submit(extract, 0))
+                for k in range(len(chunks)):
+                    if k + 1 < len(chunks):
+                        extracting.append(stage.submit(extract, k + 1))
+                    fetch(k + 2)
+                    yield extracting.popleft().result()
+            finally:  # the caller stopped early (an error): do not fetch or extract the rest
+                for ex in extracting:
+                    ex.cancel()
+                for fs in fetching:
+                    for f in fs:
+                        f.cancel()
 
     def _ingest(
         self,
@@ -258,42 +310,41 @@ class PollSession:
     ) -> SourceReport:
         report = SourceReport(source=source.name, outcome=Outcome.OK, entries=len(discovery.entries))
         todo, report.skipped_known, sightings = self._todo(source, discovery.entries)
-        self._fetch_pages(todo)
-        page_records: list[FetchRecord] = []
-        usable: list[_Page] = []
+        failure_records: list[FetchRecord] = []
+        parse_records: list[FetchRecord] = []
+        prepared: list[Prepared] = []
+        classifications: dict[str, Classification] = {}
         retry_later = False
-        for p in todo:
-            f = p.fetched
-            if f is not None and not f.ok:
-                report.failed_pages += 1
-                page_records.append(self._page_record(source, f))
-                report.page_errors.append(one_line(f.error or str(f.outcome)))
-                retry_later = retry_later or is_transient(f)
-                if f.outcome not in _PERMANENT_PAGE_FAILURES or is_transient(f) or not p.entry.title:
-                    continue  # transient (or refused): not stored, tried again next poll
-            usable.append(p)  # a page gone for good is kept with what the feed gave
-        self._extract(usable)
         now = self.now()
-        articles: list[Article] = []
-        for p in usable:
-            final = p.fetched.final_url if (p.fetched and p.fetched.ok) else None
-            if p.extracted is not None and p.extracted.error and p.html is not None:
-                page_records.append(
-                    FetchRecord(source=source.name, url=p.entry.url, started_at=now, outcome=Outcome.PARSE_ERROR,
-                                error=one_line(f"{p.entry.url}: {p.extracted.error}"))
+        for chunk in self._pipelined(todo):
+            for p in chunk:
+                f = p.fetched
+                if f is not None and not f.ok:
+                    report.failed_pages += 1
+                    failure_records.append(self._page_record(source, f))
+                    report.page_errors.append(one_line(f.error or str(f.outcome)))
+                    retry_later = retry_later or is_transient(f)
+                if not _is_usable(p):
+                    continue  # transient (or refused): not stored, tried again next poll
+                # a page gone for good is kept with what the feed gave
+                final = p.fetched.final_url if (p.fetched and p.fetched.ok) else None
+                if p.extracted is not None and p.extracted.error and p.from_page:
+                    error = one_line(f"{p.entry.url}: {p.extracted.error}")
+                    parse_records.append(FetchRecord(source=source.name, url=p.entry.url, started_at=now,
+                                                     outcome=Outcome.PARSE_ERROR, error=error))  # fmt: skip
+                a = build_article(
+                    p.entry, p.extracted, source=source.name, fetched_at=now, final_url=final,
+                    source_lang=source.lang, min_text_chars=self.config.extract.min_text_chars,
                 )  # fmt: skip
-            a = build_article(
-                p.entry, p.extracted, source=source.name, fetched_at=now, final_url=final,
-                source_lang=source.lang, min_text_chars=self.config.extract.min_text_chars,
-            )  # fmt: skip
-            if a is not None:
-                articles.append(a)
+                if a is None:
+                    continue
                 if p.entry.url:
                     sightings.append(Sighting(a.id, canonicalize_url(p.entry.url)))
                 if a.id != p.key:
                     sightings.append(Sighting(a.id, a.canonical_url))
-        prepared = [prepare_article(a, self.config.dedupe) for a in articles]
-        classifications = {a.id: self.classifier.classify(a.title, a.text, a.lang) for a in articles}
+                prepared.append(prepare_article(a, self.config.dedupe))
+                classifications[a.id] = self.classifier.classify(a.title, a.text, a.lang)
+        page_records = [*failure_records, *parse_records]
         record = FetchRecord(
             source=source.name, url=location, started_at=started, outcome=Outcome.OK,
             status=fetched.status if fetched else None, error=discovery.warning,

@@ -42,6 +42,7 @@ LexiconKey = Literal[
     "attribution",
     "naming",
     "org_nouns",
+    "startup_nouns",
     "pair_anaphora",
     "contrast",
     "usage_frames",
@@ -124,6 +125,8 @@ class CueGroup(_Strict):
     weight: float = Field(gt=0, le=1)
     needs_model: bool = False  # counts only in a sentence that mentions a model
     negatable: bool = True  # a negation just before the cue ("no", "pas", "kein"...) cancels most of it
+    own: bool = False  # the cue says the model is the actor's ("its own models"): someone else's access to or use
+    #                    of them ("access to its own models", "per addestrare i propri modelli") counts much less
     terms: Terms
 
     @field_validator("terms")

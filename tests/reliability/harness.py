@@ -71,7 +71,8 @@ class Poll:
         return [
             (str(u), str(o), e)
             for u, o, e in self.rows(
-                f"SELECT url, outcome, error FROM fetches WHERE kind = 'page' AND source = '{source}' ORDER BY id"
+                "SELECT url, outcome, error FROM fetches "
+                f"WHERE kind = 'page' AND source = '{source}' ORDER BY id"
             )
         ]
 

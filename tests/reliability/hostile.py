@@ -110,9 +110,10 @@ class HostileServer:
             with self._lock:
                 self.hits[request.path] += 1
                 handler = self.routes.get(request.path)
+            if handler is None and request.path == "/robots.txt":
+                handler = respond(200, b"User-agent: *\nAllow: /\n", "text/plain")
             if handler is None:
-                handler = respond(200, b"User-agent: *\nAllow: /\n", "text/plain") \
-                    if request.path == "/robots.txt" else respond(404, b"not found", "text/plain")  # fmt: skip
+                handler = respond(404, b"not found", "text/plain")
             handler(conn, request, self.stop)
         except OSError:
             pass

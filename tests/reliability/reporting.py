@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_PORT = re.compile(r"(//(?:\[[^\]]*\]|[^/:\s]+)):\d+")
+_PORT = re.compile(r"(//(?:\[[^\]]*\]|[^/:\s]+)|\b127\.0\.0\.1):\d+")
+_TMP = re.compile(r"/tmp/\S*/")
 
 
 @dataclass
@@ -47,7 +48,7 @@ def count_example(test: str) -> None:
 
 def normalise(text: str | None, limit: int = 140) -> str:
     """An outcome line fit for a table: ports hidden, one line, pipes escaped, shortened."""
-    s = " ".join(_PORT.sub(r"\1", text or "").split()).replace("|", "\\|")
+    s = " ".join(_TMP.sub("…/", _PORT.sub(r"\1", text or "")).split()).replace("|", "\\|")
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -30,12 +29,13 @@ from tests.helpers import ROOT
 from tests.reliability.harness import assert_store_consistent, everything_local, make_config
 from tests.reliability.hostile import HostileServer, Item, respond, rss
 from tests.reliability.reporting import FaultFactory
-from tests.smtp_server import Recorder, serve  # noqa: F401  (serve is a fixture)
+from tests.smtp_server import Recorder
+from tests.smtp_server import serve as serve  # a fixture
 
 RSS = "application/rss+xml"
 LABELLED = ROOT / "tests" / "quality" / "data" / "labelled.jsonl"
-FORBIDDEN_TAGS = {"script", "img", "iframe", "object", "embed", "svg", "math", "form", "input", "base", "link",
-                  "meta-refresh", "style-injected", "video", "audio", "source", "frame", "frameset"}  # fmt: skip
+FORBIDDEN_TAGS = {"script", "img", "iframe", "object", "embed", "svg", "math", "form", "input", "base",
+                  "link", "video", "audio", "source", "frame", "frameset"}  # fmt: skip
 PASSWORD = "Tr0ub4dor&3-s3cr3t-Pässwörd"
 
 
@@ -52,7 +52,8 @@ def _hostile_page(title_html: str, text: str) -> bytes:
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title_html}</title></head><body>"
         f"<article><h1>{title_html}</h1>{paragraphs}"
-        "<p>Also: &lt;img src=x onerror=alert(2)&gt; and &lt;a href=\"javascript:alert(3)\"&gt;click&lt;/a&gt;, "
+        "<p>Also: &lt;img src=x onerror=alert(2)&gt; and "
+        '&lt;a href="javascript:alert(3)"&gt;click&lt;/a&gt;, '
         "a right-to-left override \u202egnp.exe and a bell \x07 character.</p>"
         "<script>alert('inline script')</script><a href='javascript:alert(4)'>a javascript link</a>"
         "<iframe src='http://127.0.0.1:1/evil'></iframe></article></body></html>"
@@ -93,7 +94,8 @@ def hostile_feed() -> Iterator[str]:
             Item(link=page, title="ignored: the page's own title wins"),
             Item(
                 link=gone,
-                title='Meta &lt;script&gt;alert(5)&lt;/script&gt; "buys" 49% of Scale AI\r\nBcc: victim@evil.example'
+                title='Meta &lt;script&gt;alert(5)&lt;/script&gt; "buys" 49% of Scale AI'
+                "\r\nBcc: victim@evil.example"
                 "\u202e\x0b",
                 description=b["text"] + " <a href='javascript:alert(6)'>more</a>",
             ),
@@ -143,8 +145,8 @@ def test_a_hostile_feed_cannot_script_the_digest_or_inject_mail_headers(
 
     head = raw.split(b"\r\n\r\n", 1)[0]
     head.decode("ascii")  # 7-bit headers
-    msg: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
-    names = {k.lower() for k in msg.keys()}
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    names = {k.lower() for k in msg}
     assert "bcc" not in names and "cc" not in names
     assert names <= {"subject", "from", "to", "date", "message-id", "mime-version", "content-type",
                      "content-transfer-encoding", "auto-submitted", "x-auto-response-suppress", "precedence",
@@ -165,7 +167,10 @@ def test_a_hostile_feed_cannot_script_the_digest_or_inject_mail_headers(
     for body in (html, text):
         assert "\u202e" not in body and "\x07" not in body and "\x0b" not in body
     assert "Microsoft loosens its reliance on OpenAI <script>alert(1)</script>" in " ".join(text.split())
-    rec.saw("sent", f"{result.stories} stories; tags {sorted(audit.tags)[:6]}…; no script, no on*, http(s) links only")
+    rec.saw(
+        "sent",
+        f"{result.stories} stories; tags {sorted(audit.tags)[:6]}…; no script, no on*, http(s) links only",
+    )
 
 
 # --------------------------------------------------------------------------- newswatch query is read-only
@@ -200,17 +205,23 @@ WRITES = [
 def test_query_cannot_write_and_fails_in_one_line(
     seeded_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], fault: FaultFactory
 ) -> None:
-    rec = fault(f"newswatch query with {len(WRITES)} kinds of write / file access", "query", "refused, one line")
+    rec = fault(
+        f"newswatch query with {len(WRITES)} kinds of write / file access", "query", "refused, one line"
+    )
     before = run_query(seeded_db, "SELECT count(*), min(title) FROM articles").rows
+    refusals = {}
     for sql in WRITES:
         code = main(["query", "--db", str(seeded_db), sql.format(tmp=tmp_path)])
         out, err = capsys.readouterr()
+        refusals[sql] = err.strip()
         assert code == 1, (sql, out, err)
         assert out == "" and err.count("\n") == 1 and err.startswith("newswatch: query failed: "), (sql, err)
         assert "Traceback" not in err
     assert run_query(seeded_db, "SELECT count(*), min(title) FROM articles").rows == before
     assert not [p.name for p in tmp_path.iterdir() if p.name not in ("news.duckdb", "news.duckdb.wal")]
-    assert main(["query", "--db", str(seeded_db), "SELECT count(*) AS n FROM articles", "--format", "json"]) == 0
+    assert (
+        main(["query", "--db", str(seeded_db), "SELECT count(*) AS n FROM articles", "--format", "json"]) == 0
+    )
     assert capsys.readouterr().out.strip() == '{"n": 2}'
     # a syntax error and a missing database are one clean line too
     assert main(["query", "--db", str(seeded_db), "SELEC nonsense FROM"]) == 1
@@ -219,7 +230,7 @@ def test_query_cannot_write_and_fails_in_one_line(
     assert main(["query", "--db", str(tmp_path / "nope.duckdb"), "SELECT 1"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no database here yet" in err
-    rec.saw("refused", err.strip())
+    rec.saw("refused", refusals["COPY articles TO '{tmp}/leak.csv'"])
 
 
 # --------------------------------------------------------------------------- the SMTP password stays secret
@@ -228,7 +239,9 @@ def test_query_cannot_write_and_fails_in_one_line(
 class _EchoingAuthenticator:
     """Refuses every login and echoes the password back in its reply, as a careless server might."""
 
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         assert isinstance(auth_data, LoginPassword)
         echo = auth_data.password.decode("utf-8", "replace")
         return AuthResult(success=False, handled=False, message=f"535 5.7.8 bad password {echo}")
@@ -264,7 +277,9 @@ def test_the_smtp_password_never_leaks(
     assert code == 1 and err.count("\n") == 1 and "535" in err and "not sent" in err, err
     rec.saw("failed", err.strip())
 
-    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail.log"))  # not the server's
+    ours = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")
+    )  # not the server's
     places: dict[str, bytes] = {"stdout": out.encode(), "stderr": err.encode(), "logs": ours.encode()}
     for path in sorted(tmp_path.rglob("*")):
         if path.is_file():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,13 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+def matrix_dns(host: str, port: int) -> list[str]:
+    """Every host is this machine, but `tarpit.*` hosts answer never (a name server that tarpits)."""
+    if host.startswith("tarpit."):
+        time.sleep(20)
+    return ["127.0.0.1"]
+
+
 def poll_with_watchdog(run: Callable[[], Poll]) -> Poll:
     """Run a poll, failing (instead of hanging the suite) if it does not finish."""
     box: dict[str, Any] = {}
@@ -156,6 +164,10 @@ def _refused(srv: HostileServer, port: int) -> str:
     return f"http://bad.test:{port}/feed.xml"
 
 
+def _tarpit(srv: HostileServer, port: int) -> str:
+    return f"http://tarpit.bad.test:{srv.port}/feed.xml"
+
+
 _BIG_LINE = rss([Item(link="http://bad.test/a-b-c-d", title="t", description="word " * 2_000_000)]).encode()
 _JUNK = bytes(range(256)) * 64
 _NEVER_RELENTS = respond(429, b"slow down", "text/plain", [("Retry-After", "0.2")])
@@ -168,18 +180,24 @@ FEED_FAULTS = [
     FeedFault("410", "HTTP 410", _at("/f", respond(410)), Outcome.HTTP_ERROR, "HTTP 410 Gone"),
     FeedFault("429-short", "HTTP 429, Retry-After 0.2 s, never relents", _at("/f", _NEVER_RELENTS),
               Outcome.RATE_LIMITED, "still refused after 2 retries"),
-    FeedFault("429-long", "HTTP 429, Retry-After 3600 s", _at("/f", respond(429, b"", None, [("Retry-After", "3600")])),
+    FeedFault("429-long", "HTTP 429, Retry-After 3600 s",
+              _at("/f", respond(429, b"", None, [("Retry-After", "3600")])),
               Outcome.RATE_LIMITED, "Retry-After 3600s is over the 1s we wait"),
     FeedFault("refused", "connection refused", _refused, Outcome.CONNECT_ERROR, "cannot connect"),
+    FeedFault("dns-tarpit", "DNS lookup that never answers", _tarpit, Outcome.TIMEOUT,
+              "DNS lookup of tarpit.bad.test took longer than 1s"),
     FeedFault("reset", "connection reset mid-body", _at("/f", reset_mid_body()), Outcome.CONNECT_ERROR,
               "connection lost"),
-    FeedFault("silent", "accepts, never answers", _at("/f", silent()), Outcome.TIMEOUT, "read timeout (0.5s)"),
+    FeedFault("silent", "accepts, never answers", _at("/f", silent()), Outcome.TIMEOUT,
+              "read timeout (0.5s)"),
     FeedFault("drip-body", "drips the body, a byte each 0.25 s", _at("/f", drip(0.25)), Outcome.TIMEOUT,
               "total deadline of 1s exceeded"),
-    FeedFault("drip-head", "drips the status line, a byte each 0.25 s", _at("/f", drip(0.25, in_headers=True)),
+    FeedFault("drip-head", "drips the status line, a byte each 0.25 s",
+              _at("/f", drip(0.25, in_headers=True)),
               Outcome.TIMEOUT, "total deadline of 1s exceeded"),
     FeedFault("drip-1s", "drips a byte a second", _at("/f", drip(1.0)), Outcome.TIMEOUT, "read timeout"),
-    FeedFault("cap-declared", "body over the size cap (Content-Length)", _at("/f", respond(200, b"<" * 1_200_000, RSS)),
+    FeedFault("cap-declared", "body over the size cap (Content-Length)",
+              _at("/f", respond(200, b"<" * 1_200_000, RSS)),
               Outcome.TOO_LARGE, "Content-Length 1200000 is over the 1000000-byte cap"),
     FeedFault("cap-chunked", "body over the size cap (chunked, no length)",
               _at("/f", chunked_without_length(b"<item>" * 10_000, 40, RSS)), Outcome.TOO_LARGE,
@@ -198,15 +216,18 @@ FEED_FAULTS = [
               Outcome.REDIRECT_ERROR, "(gopher:)"),
     FeedFault("js-redirect", "redirect to javascript:", _at("/f", redirect("javascript:alert(1)")),
               Outcome.REDIRECT_ERROR, "(javascript:)"),
-    FeedFault("html", "the feed is an HTML page", _at("/f", respond(200, article_html("Not a feed", 7).encode())),
+    FeedFault("html", "the feed is an HTML page",
+              _at("/f", respond(200, article_html("Not a feed", 7).encode())),
               Outcome.PARSE_ERROR, "not a feed: looks like HTML"),
     FeedFault("empty", "empty body", _at("/f", respond(200, b"", RSS)), Outcome.PARSE_ERROR, "empty body"),
-    FeedFault("blank", "body of blank lines", _at("/f", respond(200, b"\n \r\n\t\n", RSS)), Outcome.PARSE_ERROR,
+    FeedFault("blank", "body of blank lines", _at("/f", respond(200, b"\n \r\n\t\n", RSS)),
+              Outcome.PARSE_ERROR,
               "empty body"),
     FeedFault("junk", "binary junk", _at("/f", respond(200, _JUNK, "application/octet-stream")),
               Outcome.PARSE_ERROR, "not a feed"),
     FeedFault("truncated", "XML cut in the middle of the first item",
-              _at("/f", respond(200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><ti',
+              _at("/f", respond(200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+                                     b"<item><ti",
                                 RSS)), Outcome.PARSE_ERROR, "XML error"),
 ]  # fmt: skip
 
@@ -228,7 +249,7 @@ def feed_faults(healthy: Healthy, tmp_path_factory: pytest.TempPathFactory) -> I
         ]
         config = make_config([healthy.source, *sources])
         db = tmp_path_factory.mktemp("feed-faults") / "news.duckdb"
-        yield Shared(poll_with_watchdog(lambda: run_poll(config, db)), urls)
+        yield Shared(poll_with_watchdog(lambda: run_poll(config, db, resolve=matrix_dns)), urls)
 
 
 @pytest.mark.parametrize("case", FEED_FAULTS, ids=lambda c: c.id)
@@ -306,6 +327,10 @@ def _page_refused(srv: HostileServer, port: int, path: str) -> str:
     return f"http://refused.test:{port}{path}"
 
 
+def _page_tarpit(srv: HostileServer, port: int, path: str) -> str:
+    return f"http://tarpit.bad.test:{srv.port}{path}"
+
+
 def _robots(srv: HostileServer, _port: int, path: str) -> str:
     srv.route("/robots.txt", respond(200, b"User-agent: *\nDisallow: /private/\n", "text/plain"))
     return srv.route("/private" + path, respond(200, article_html("Hidden", 5).encode()), host="bad.test")
@@ -321,15 +346,22 @@ PAGE_FAULTS = [
     PageFault("503", "HTTP 503", _page(respond(503)), Outcome.HTTP_ERROR, "HTTP 503", kept=False),
     PageFault("404", "HTTP 404", _page(respond(404)), Outcome.HTTP_ERROR, "HTTP 404", kept=True),
     PageFault("410", "HTTP 410", _page(respond(410)), Outcome.HTTP_ERROR, "HTTP 410", kept=True),
-    PageFault("429", "HTTP 429, Retry-After 0.2 s, never relents", _page(_NEVER_RELENTS), Outcome.RATE_LIMITED,
+    PageFault("429", "HTTP 429, Retry-After 0.2 s, never relents", _page(_NEVER_RELENTS),
+              Outcome.RATE_LIMITED,
               "HTTP 429", kept=False),
-    PageFault("refused", "connection refused", _page_refused, Outcome.CONNECT_ERROR, "cannot connect", kept=False),
+    PageFault("refused", "connection refused", _page_refused, Outcome.CONNECT_ERROR, "cannot connect",
+              kept=False),
+    PageFault("dns-tarpit", "DNS lookup that never answers", _page_tarpit, Outcome.TIMEOUT,
+              "DNS lookup of tarpit.bad.test took longer than 1s", kept=False),
     PageFault("reset", "connection reset mid-body", _page(reset_mid_body(sent=b"<html><body><p>")),
               Outcome.CONNECT_ERROR, "connection lost", kept=False),
-    PageFault("silent", "accepts, never answers", _page(silent()), Outcome.TIMEOUT, "read timeout", kept=False),
-    PageFault("drip", "drips the body, a byte each 0.25 s", _page(drip(0.25)), Outcome.TIMEOUT, "total deadline",
+    PageFault("silent", "accepts, never answers", _page(silent()), Outcome.TIMEOUT, "read timeout",
               kept=False),
-    PageFault("cap", "body over the size cap (13 MB)", _page(respond(200, b"<p>" * 4_400_000)), Outcome.TOO_LARGE,
+    PageFault("drip", "drips the body, a byte each 0.25 s", _page(drip(0.25)), Outcome.TIMEOUT,
+              "total deadline",
+              kept=False),
+    PageFault("cap", "body over the size cap (13 MB)", _page(respond(200, b"<p>" * 4_400_000)),
+              Outcome.TOO_LARGE,
               "over the 12000000-byte cap", kept=True),
     PageFault("gzip-bomb", "gzip bomb (100 KB → 100 MB)",
               _page(respond(200, gzip_bomb(), "text/html", [("Content-Encoding", "gzip")])),
@@ -343,11 +375,13 @@ PAGE_FAULTS = [
               "not HTML: binary content", kept=True),
     PageFault("empty", "empty body", _page(respond(200, b"")), Outcome.PARSE_ERROR, "empty page", kept=True),
     PageFault("no-text", "a page with no article text (only navigation)",
-              _page(respond(200, b"<html><head><title>Menu</title></head><body><nav></nav><script>var x;</script></body></html>")),
+              _page(respond(200, b"<html><head><title>Menu</title></head><body><nav></nav>"
+                                 b"<script>var x;</script></body></html>")),
               Outcome.PARSE_ERROR, "no article text found", kept=True),
     PageFault("10mb-line", "a single 10 MB line (cap raised to 12 MB)", _page(respond(200, _BIG_PAGE)),
               Outcome.PARSE_ERROR, "no article text found", kept=True),
-    PageFault("runaway", "extraction runs away (real pathological HTML, 0.6 MB)", _page(respond(200, _slow_html())),
+    PageFault("runaway", "extraction runs away (real pathological HTML, 0.6 MB)",
+              _page(respond(200, _slow_html())),
               Outcome.PARSE_ERROR, "extraction timed out after 1s", kept=True),
     PageFault("hang", "extraction hangs forever (scripted)", _page(respond(200, b"<p>HANG-FOREVER</p>")),
               Outcome.PARSE_ERROR, "extraction timed out after 1s", kept=True),
@@ -368,14 +402,17 @@ def page_faults(healthy: Healthy, tmp_path_factory: pytest.TempPathFactory) -> I
         urls = {c.id: c.install(srv, port, f"/news/{c.id}-the-faulty-article-page.html") for c in PAGE_FAULTS}
         urls["fine"] = srv.route(_FINE, respond(200, article_html("Fine", 11).encode()), host="bad.test")
         items = [Item(link=urls["fine"], title="Fine", published=hours_ago(1))]
-        items += [Item(link=urls[c.id], title=f"Faulty page {c.id}", description=_summary(i), published=hours_ago(2))
+        items += [Item(link=urls[c.id], title=f"Faulty page {c.id}", description=_summary(i),
+                       published=hours_ago(2))
                   for i, c in enumerate(PAGE_FAULTS)]  # fmt: skip
         feed = srv.route("/feed.xml", respond(200, rss(items).encode(), RSS), host="bad.test")
         config = make_config(
             [healthy.source, {"name": "hostile", "kind": "feed", "url": feed}], **_PAGE_CONFIG
         )
         db = tmp_path_factory.mktemp("page-faults") / "news.duckdb"
-        poll = poll_with_watchdog(lambda: run_poll(config, db, extract_fn=scripted_extract))
+        poll = poll_with_watchdog(
+            lambda: run_poll(config, db, extract_fn=scripted_extract, resolve=matrix_dns)
+        )
         yield Shared(poll, urls)
 
 

@@ -97,7 +97,8 @@ def test_discovered_links_to_private_addresses_are_blocked_and_recorded(
         body = f"<html><body><h1>News</h1>{anchors}</body></html>".encode()
         source = hostile.route("/", respond(200, body))
     poll = _poll(tmp_path, [{"name": "trusted", "kind": kind, "url": source,
-                             **({"link_pattern": r"/news/|/latest/"} if kind == "page" else {})}], allow=False)  # fmt: skip
+                             **({"link_pattern": r"/news/|/latest/"} if kind == "page" else {})}],
+                 allow=False)  # fmt: skip
 
     assert poll.source_fetch("trusted")[0] == "ok"  # the configured source itself is trusted
     rows = {url: (outcome, error) for url, outcome, error in poll.page_fetches("trusted")}
