@@ -57,7 +57,7 @@ __all__ = [
     "split_sentences",
 ]
 
-CLASSIFIER_VERSION = "1.0.0"  # bump when the rules here or the shipped topics file change
+CLASSIFIER_VERSION = "1.1.0"  # bump when the rules here or the shipped topics file change
 
 TITLE_BOOST = 1.5
 LEAD_BOOST = 1.15
@@ -71,8 +71,9 @@ COMPARISON_FACTOR = 0.45  # a sentence naming models of three or more vendors (a
 EXAMPLES_FACTOR = 0.4  # the organisations are a list of examples ("such as Google, Meta and Amazon")
 LIST_FACTOR = 0.8  # three or more organisations listed one after another
 MODEL_ONLY_FACTOR = 0.8  # a partner known only through one of its models ("uses GPT-4")
-WEAK_PARTY_FACTOR = 0.85  # one party is a name outside the gazetteer or an epithet ("the startup")
-WEAK_PARTIES_FACTOR = 0.7  # no party is in the gazetteer
+GENERIC_FACTOR = 0.85  # a party that is a name outside the gazetteer ("Nscale", "Grupo Godó")
+EPITHET_FACTOR = 0.92  # a party referred to by an epithet ("la start-up californienne")
+WEAK_PARTIES_FACTOR = 0.7  # the least two such parties weigh
 AI_NEARBY_FACTOR = 0.75  # the AI signal is only in a neighbouring sentence (or, for the lead, the title)
 BACKGROUND_FACTOR = 0.8  # evidence late in the article whose parties the title and lead never name
 CONTRAST_FACTOR = 0.5  # the parties come after "unlike", "a diferencia de", "even after"
@@ -81,7 +82,7 @@ NOT_OWNER_FACTOR = 0.5  # a model cue next to someone else's model ("invests in 
 IN_DEAL_FACTOR = 0.6  # a model cue inside a sentence that is about a deal
 DEAL_CUE_WEIGHT = 0.4  # a pair cue this strong makes a sentence "about a deal" (and may reach a neighbour)
 OWNER_BONUS = 1.25  # the subject launches or builds a model family it owns ("Meta releases Llama 3")
-NEW_MODEL_BONUS = 1.5  # an organisation launches a new model: a new name or "a new language model" after the verb
+NEW_MODEL_BONUS = 1.5  # an organisation launches a new name or "a new language model" after the verb
 USAGE_FRAME_FACTOR = 0.3  # "access to its own models", "per addestrare i propri modelli" in a licensing deal
 SECOND_CUE_SHARE = 0.25  # how much a second, different cue group in the same sentence adds
 SUPPORT_SHARE = 0.6  # how much the other evidence adds to the strongest one
@@ -142,10 +143,9 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         if not newline and not _SENTENCE_START.match(text, m.end()):
             continue
         cut = m.start() + 1 if text[m.start()] in ".!?…" else m.start()  # the full stop stays
-        piece = text[start:cut]
-        if not newline and _NO_SPLIT_AFTER.search(piece):
+        if not newline and _NO_SPLIT_AFTER.search(text, max(start, cut - 12), cut):
             continue
-        if piece.strip():
+        if not text[start:cut].isspace() and cut > start:
             spans.append((offset + start, offset + cut))
         start = m.end()
     if text[start:].strip():
@@ -153,7 +153,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sentence:
     start: int
     end: int
@@ -170,8 +170,10 @@ class _Sentence:
     model_noun: bool = False
     model_word: bool = False
     unknown_models: list[str] = field(default_factory=list)  # filled when a model cue needs them
-    generic: set[str] = field(default_factory=set)  # orgs recognised outside the gazetteer ("Nscale", "Grupo Godó")
-    weak: set[str] = field(default_factory=set)  # orgs only referred to here ("the startup", "beide Unternehmen")
+    generic: set[str] = field(default_factory=set)  # orgs outside the gazetteer ("Nscale", "Grupo Godó")
+    weak: set[str] = field(default_factory=set)  # orgs only referred to here ("the startup", "beide Firmen")
+    contrast: int = -1  # where "unlike / a diferencia de / even after" stands, if it does
+    deal_near: bool = False  # a strong deal cue in this sentence or a neighbour
 
     def has_model(self, doc_ai: bool = False) -> bool:
         """A model is mentioned: a known family, a model noun ('language model'), a new name, or the plain
@@ -199,15 +201,15 @@ class _Lexicon:
     rivals: re.Pattern[str] | None
     anaphora: re.Pattern[str] | None
     model_terms: re.Pattern[str] | None  # model words and nouns, to tell a model from a name
-    org_nouns: re.Pattern[str] | None  # "company", "start-up", "Konzern": what introduces or stands for an org
-    org_noun_tails: re.Pattern[str] | None  # compound endings ("*konzern": "Industriekonzern"); words: scanner
+    org_nouns: re.Pattern[str] | None  # "company", "start-up", "Konzern": what introduces or stands for one
+    org_noun_tails: re.Pattern[str] | None  # compound endings ("Industriekonzern"); whole words: the scanner
     startup_nouns: re.Pattern[str] | None  # "start-up", "lab": an epithet for an AI developer
     pair_anaphora: re.Pattern[str] | None  # "both companies", "les deux entreprises"
-    contrast: re.Pattern[str] | None  # "unlike", "a diferencia de", "even after"
     usage_before: re.Pattern[str] | None  # "access to | use of" right before an own-model cue
     purpose_before: re.Pattern[str] | None  # "to train | per addestrare" right before an own-model cue
     usage_after: re.Pattern[str] | None  # "... zu trainieren" right after an own-model cue
     new_model: re.Pattern[str] | None  # "a new language model", "la nueva versión de su modelo"
+    german: bool  # German capitalises common nouns: names need more care
 
 
 def _trie_regex(
@@ -353,7 +355,14 @@ def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
             for t in ts
             for p in term_parts(t)
         ]
-    keys: tuple[LexiconKey, ...] = ("ai_terms", "model_nouns", "model_words", "org_nouns", "pair_anaphora")
+    keys: tuple[LexiconKey, ...] = (
+        "ai_terms",
+        "model_nouns",
+        "model_words",
+        "org_nouns",
+        "pair_anaphora",
+        "contrast",
+    )
     for key in keys:
         terms = [t for t in _lexicon_terms(topics, key, langs) if not t.startswith("*")]
         items += [(p, f"l\x00{key}") for t in terms for p in term_parts(t)]
@@ -372,16 +381,16 @@ def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
         org_noun_tails=_tails(t for t in _lexicon_terms(topics, "org_nouns", langs) if t.startswith("*")),
         startup_nouns=_plain(_lexicon_terms(topics, "startup_nouns", langs)),
         pair_anaphora=_plain(_lexicon_terms(topics, "pair_anaphora", langs)),
-        contrast=_plain(_lexicon_terms(topics, "contrast", langs)),
         usage_before=_framed(_lexicon_terms(topics, "usage_frames", langs), before=True),
         purpose_before=_framed(_lexicon_terms(topics, "purpose_frames", langs), before=True),
         usage_after=_framed(_lexicon_terms(topics, "usage_frames_after", langs), before=False),
         new_model=_plain(_lexicon_terms(topics, "new_model", langs)),
+        german="de" in langs,
     )
 
 
 def _tails(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """'*konzern' terms as a plain search for the ending (a leading wildcard would be tried at every position)."""
+    """'*konzern' terms as a plain search for the ending (a leading wildcard is tried at every position)."""
     ends = sorted({re.escape(t.lstrip("*").rstrip("*")) for t in terms}, key=len, reverse=True)
     return re.compile("(?:" + "|".join(e.lower() for e in ends) + r")(?!\w)") if ends else None
 
@@ -398,7 +407,7 @@ def _org_noun_spans(full: str, lex: _Lexicon, words: list[tuple[int, int]]) -> l
     return sorted(spans)
 
 
-_FRAME_GAP = r"(?:[\s'’]+[^\s'’.,;:!?]{1,6}){0,2}"  # up to two short words (articles, contractions) in between
+_FRAME_GAP = r"(?:[\s'’]+[^\s'’.,;:!?]{1,6}){0,2}"  # at most two short words (articles, contractions)
 
 
 def _framed(terms: Iterable[str], before: bool) -> re.Pattern[str] | None:
@@ -425,26 +434,26 @@ _FAMILY = re.compile(
 _CODE = re.compile(r"(?<![\w.-])([A-Z]{1,3}\d{1,2}(?:\.\d)?)(?![\w.])")
 _NAMED = re.compile(rf"\s*[«\"“‘']?\s*((?:{_NAME})(?:[-.]?\w+)?(?:[ -](?:[A-Z0-9][\w.]*)){{0,2}})")
 _NOT_NAMES_TEXT = """
-Windows Pixel Galaxy Xbox PlayStation Switch Surface Series Model Phase Tier Level Step Stage
-Article Section Chapter Title Formula Ligue Serie Top COVID Covid Version Day Week Group Class Type
-Category Figure Table Round Game Season Episode Part Vol Volume Number No Nr Route Highway Terminal
-Gate Platform Line Channel Grade Gen Generation Mark Mk Apollo Falcon Starship Airbus Boeing Euro
-Agenda Vision Plan Act Pillar Stufe Klasse Saison Temporada Jornada Giornata Rodada Capítulo
-Capitolo Kapitel Ley Legge Lei Loi Artikel Artículo Articolo Artigo Die Der Das The Les Los Las Gli
-Os As Una Uno Une Ein Eine A An In On At For By With From Under After Before As It Its This That
-These Those He She They We I You Le La Un Des Du De En Au Aux Dans Pour Par Sur Avec Selon Il Elle
-Ils Elles Ce Cette Ces Son Sa Ses Leur Den Dem Einen Im Am Zum Zur Mit Nach Von Bei Für Auf Laut Er
-Sie Es Wir El Unos Del Al Con Por Para Según Su Sus Este Esta Estos Lo Nel Nella Della Dei Degli Per
-Secondo Suo Sua O Um Uma Na Nos Nas Do Da Dos Das Em Com Seu January February March April May June
-July August September October November December Monday Tuesday Wednesday Thursday Friday Saturday
-Sunday US UK EU Europe China India Japan Brussels Paris London Washington Germany France Spain Italy
-Portugal Brazil Texas California Beijing AI IA KI CEO But And Et Und Y E Mais Aber Pero Ma Mas
-However Also Apache MIT GPL CC BSD Italia Deutschland España Espanha Francia Frankreich Brasil Estados États
-Alemania Germania Spagna Europa Norwegen Madrid Roma Rome Milano Milan Berlin München Munich Lisboa Lisbon Barcelona
-Londres Londra Bruxelles Brüssel Bruselas Haye Hague Tokyo Tokio Seoul Singapore Taiwan Canada Canadá Mexico México
-Januar Februar März Juni Juli Oktober Dezember Chinese Japanese Korean Indian American European British German
-French Italian Spanish Portuguese Brazilian Canadian Emirati Saudi Israeli Russian Taiwanese Dutch Swiss Swedish
-Norwegian Finnish Danish Irish Polish Western Asian African
+Windows Pixel Galaxy Xbox PlayStation Switch Surface Series Model Phase Tier Level Step Stage Article
+Section Chapter Title Formula Ligue Serie Top COVID Covid Version Day Week Group Class Type Category
+Figure Table Round Game Season Episode Part Vol Volume Number No Nr Route Highway Terminal Gate Platform
+Line Channel Grade Gen Generation Mark Mk Apollo Falcon Starship Airbus Boeing Euro Agenda Vision Plan
+Act Pillar Stufe Klasse Saison Temporada Jornada Giornata Rodada Capítulo Capitolo Kapitel Ley Legge Lei
+Loi Artikel Artículo Articolo Artigo Die Der Das The Les Los Las Gli Os As Una Uno Une Ein Eine A An In
+On At For By With From Under After Before As It Its This That These Those He She They We I You Le La Un
+Des Du De En Au Aux Dans Pour Par Sur Avec Selon Il Elle Ils Elles Ce Cette Ces Son Sa Ses Leur Den Dem
+Einen Im Am Zum Zur Mit Nach Von Bei Für Auf Laut Er Sie Es Wir El Unos Del Al Con Por Para Según Su Sus
+Este Esta Estos Lo Nel Nella Della Dei Degli Per Secondo Suo Sua O Um Uma Na Nos Nas Do Da Dos Das Em Com
+Seu January February March April May June July August September October November December Monday Tuesday
+Wednesday Thursday Friday Saturday Sunday US UK EU Europe China India Japan Brussels Paris London
+Washington Germany France Spain Italy Portugal Brazil Texas California Beijing AI IA KI CEO But And Et
+Und Y E Mais Aber Pero Ma Mas However Also Apache MIT GPL CC BSD Italia Deutschland España Espanha
+Francia Frankreich Brasil Estados États Alemania Germania Spagna Europa Norwegen Madrid Roma Rome Milano
+Milan Berlin München Munich Lisboa Lisbon Barcelona Londres Londra Bruxelles Brüssel Bruselas Haye Hague
+Tokyo Tokio Seoul Singapore Taiwan Canada Canadá Mexico México Januar Februar März Juni Juli Oktober
+Dezember San Santa Chinese Japanese Korean Indian American European British German French Italian Spanish
+Portuguese Brazilian Canadian Emirati Saudi Israeli Russian Taiwanese Dutch Swiss Swedish Norwegian
+Finnish Danish Irish Polish Western Asian African
 """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
@@ -491,19 +500,28 @@ _CAPITALISED = re.compile(
 )
 
 _PARTNER_AT = re.compile(
-    r"(?i:\b(?:with|avec|mit|con|com|between|entre|zwischen|tra)\s+"
-    r"(?:(?:the|la|le|les|l'|der|die|dem|el|los|il|lo|o|a|os|as)\s+)?)(?=[A-Z0-9])"
+    r"\b(?:with|avec|mit|con|com|between|entre|zwischen|tra)\s+"
+    r"(?:(?:the|la|le|les|l'|der|die|dem|el|los|il|lo|o|a|os|as)\s+)?(?=[A-Z0-9])"
 )
 
 
-def _named_partner(body: str, known: set[str]) -> str | None:
-    """A capitalised name right after 'with/avec/mit/con/com/between...': a partner outside the gazetteer."""
+def _named_partner(body: str, known: set[str], lex: _Lexicon | None = None) -> str | None:
+    """A capitalised name right after 'with/avec/mit/con/com/between...': a partner outside the gazetteer (not
+    the modifier of an org noun: "with the San Francisco start-up")."""
     for link in _PARTNER_AT.finditer(body):
         m = _CAPITALISED.match(body, link.end())
         if m is None:
             continue
         name = m.group(1).rstrip(".,'’-")
         if len(name) < 2 or name.split()[0] in _NOT_NAMES or name in known:
+            continue
+        following = body[m.end() : m.end() + 24].split()[:1]
+        if (
+            lex is not None
+            and lex.org_nouns is not None
+            and following
+            and lex.org_nouns.fullmatch(following[0])
+        ):
             continue
         if any(name.startswith(k) or k.startswith(name) for k in known):
             continue
@@ -513,7 +531,7 @@ def _named_partner(body: str, known: set[str]) -> str | None:
 
 _SUBJECT = re.compile(
     r"^\W*(?i:(?:the|la|le|les|l'|l’|der|die|das|el|los|las|il|lo|o|a|os|as)\s+)?(?:[a-zà-ÿ-]+\s+){0,2}?"
-    r"((?:[A-Z][\w&.'’-]*)(?:\s+(?:(?:de|del|da|do|di|du|von)\s+)?[A-Z][\w&.'’-]*){0,3})"
+    r"((?:[A-Z][\w&.'’-]*)(?:\s+(?:(?:de|del|da|do|di|du|von)\s+)?(?:[ld]['’])?[A-Z][\w&.'’-]*){0,3})"
 )
 
 
@@ -557,44 +575,54 @@ def _words_in(word: str, text: str) -> bool:
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _CAP = rf"[{_UP}][\w&'’-]*(?:\.[\w&'’-]+)*\.?"  # "Fal.ai", "S.p.A."; a final full stop ends the name
-_GNAME = rf"{_CAP}(?:(?<!\.)\s(?:\d{{1,4}}\s)?{_CAP}|(?<!\.)\s(?:de|del|da|do|dos|das|di|du|des)\s{_CAP}){{0,3}}"
-_INTRO = re.compile(rf"((?:\s+[a-zà-ÿ][\w'’-]*){{0,2}})\s+({_GNAME})")
-_APPOS = re.compile(
-    rf"(?<![\w'’-])({_GNAME})\s*,\s*((?:[\w'’-]+\s+){{0,3}}|[\w]+['’])$"
-)
+_LINKED = r"(?:de|del|da|do|dos|das|di|du|des)"  # "Banco do Brasil", "Diario del Norte"
+_GNAME = rf"{_CAP}(?:(?<!\.)\s(?:\d{{1,4}}\s)?{_CAP}|(?<!\.)\s{_LINKED}\s{_CAP}){{0,3}}"
+_INTRO = re.compile(rf"((?:\s+[a-zà-ÿ][\w'’-]*){{0,3}})\s+({_GNAME})")  # org noun [adjectives] Name
+_APPOS = re.compile(rf"(?<![\w'’-])({_GNAME})\s*,\s*((?:[\w'’-]+\s+){{0,3}}|[\w]+['’])$")  # Name, a noun
 _SUFFIXED = re.compile(rf"(?<![\w'’-])(?:({_CAP})\s)?({_CAP})\s$")  # the one or two words before a suffix
-_CONNECTORS = frozenset("de del da do dos das di du des".split())
-_ORG_SUFFIXES = frozenset(
-    """AG SE SA S.A. SAS SpA S.p.A. GmbH Inc Inc. Corp Corp. Corporation Ltd Ltd. Limited plc PLC LLC NV N.V. BV AB ASA
-    Oyj KGaA Group Groupe Grupo Gruppe Gruppo Holding Holdings Labs Lab Bank Banco Banca Music Records Media Capital
-    Partners Ventures Technologies Technology Systems Software Robotics Networks Telecom Energy Motors Studios
-    Entertainment Analytics Insurance Airlines Industries Semiconductor Bancorp Investments Electric""".split()
-)
+_PREFIX_TAIL = re.compile(rf"(?:(?<!\.)\s(?:{_LINKED}\s)?(?:\d{{1,4}}\s)?{_CAP}){{1,3}}")  # after "Grupo"
+
+_WORDS_TEXT = {
+    "suffixes": """AG SE SA S.A. SAS SpA S.p.A. GmbH Inc Inc. Corp Corp. Corporation Ltd Ltd. Limited plc PLC
+        LLC NV N.V. BV AB ASA Oyj KGaA Group Groupe Grupo Gruppe Gruppo Holding Holdings Labs Lab
+        Bank Banco Banca Music Records Media Capital Partners Ventures Technologies Technology
+        Systems Software Robotics Networks Telecom Energy Motors Studios Entertainment Analytics
+        Insurance Airlines Industries Semiconductor Bancorp Investments Electric""",
+    "prefixes": """Grupo Gruppo Groupe Gruppe Banco Banca Banque Caixa Caisse Instituto Istituto Fundación
+        Fundação Fondazione""",
+    "connectors": "de del da do dos das di du des",
+    "complements": "de di da do del della des du",  # "groupe de presse X", "società di consulenza X"
+    # not adjectives between an org noun and its name ("l'entreprise de Xavier Niel", "guidata da X")
+    "function": """of by for with from in on at to and or the a an that which who whose de du des d par pour
+        avec sur dans en à au aux et ou qui que dont le la les l un une von vom mit für bei zu zum
+        zur durch und oder der die das den dem des ein eine por para con del al y o el los las una
+        da di dal della delle dei degli per su e che il lo gli com em pelo pela dos das no na nos
+        nas os as um uma ao""",
+    "prepositions": "mit with avec con com für for pour para per by par por von from zu to in en em im bei "
+    "auf on sur su",
+    "determiners": "the a an la le l les un une el los las una uno il lo gli o os as um uma der die das ein "
+    "eine",
+    "relative": "die der das dem den des the la le el il lo a o que qui che which who that dont cuyo cuya",
+}
+_ORG_SUFFIXES = frozenset(_WORDS_TEXT["suffixes"].split())
+_ORG_PREFIXES = frozenset(_WORDS_TEXT["prefixes"].split())
+_CONNECTORS = frozenset(_WORDS_TEXT["connectors"].split())
+_COMPLEMENT = frozenset(_WORDS_TEXT["complements"].split())
+_FUNCTION = frozenset(_WORDS_TEXT["function"].split())
+_PREPOSITIONS = frozenset(_WORDS_TEXT["prepositions"].split())
+_DETERMINERS = frozenset(_WORDS_TEXT["determiners"].split())
+_RELATIVE = frozenset(_WORDS_TEXT["relative"].split())
+_DATA_CENTRES = ("Data Centers", "Data Centres", "Data Center")
 _ORG_SUFFIX_RE = re.compile(
-    r"(?<=\s)(?:" + "|".join(re.escape(x) for x in sorted(_ORG_SUFFIXES, key=len, reverse=True))
+    r"(?<=\s)(?:"
+    + "|".join(re.escape(x) for x in sorted(_ORG_SUFFIXES, key=len, reverse=True))
     + r"|Data Cent(?:er|re)s?)(?![\w-])"
 )
-_ORG_PREFIXES = frozenset(
-    "Grupo Gruppo Groupe Gruppe Banco Banca Banque Caixa Caisse Instituto Istituto Fundación Fundação Fondazione".split()
-)
-_ORG_PREFIX_RE = re.compile(
-    r"(?<![\w-])(?:" + "|".join(sorted(_ORG_PREFIXES))
-    + rf")(?:(?<!\.)\s(?:(?:de|do|da|di|del|des|du)\s)?(?:\d{{1,4}}\s)?{_CAP}){{1,3}}"
-)
-_PREFIX_TAIL = re.compile(rf"(?:(?<!\.)\s(?:(?:de|do|da|di|del|des|du)\s)?(?:\d{{1,4}}\s)?{_CAP}){{1,3}}")
-_AFFIXES = (  # scanned with the gazetteer, in one pass: key "affix\x00suffix" or "affix\x00prefix"
-    [(TermParts(w, r"(?![\w-])", True, True), "affix\x00suffix") for w in _ORG_SUFFIXES]
-    + [(TermParts(w, r"(?![\w-])", True, True), "affix\x00suffix") for w in ("Data Centers", "Data Centres", "Data Center")]
+_AFFIXES = (  # scanned with the gazetteer, in the same pass: keys "affix\x00suffix", "affix\x00prefix"
+    [(TermParts(w, r"(?![\w-])", True, True), "affix\x00suffix") for w in (*_ORG_SUFFIXES, *_DATA_CENTRES)]
     + [(TermParts(w, r"(?=\s)", True, True), "affix\x00prefix") for w in _ORG_PREFIXES]
 )
-# words that are not adjectives between an org noun and its name ("l'entreprise de Xavier Niel", "guidata da X")
-_FUNCTION = frozenset(
-    """of by for with from in on at to and or the a an that which who whose de du des d par pour avec sur dans en à au aux
-    et ou qui que dont le la les l un une von vom mit für bei zu zum zur durch und oder der die das den dem des ein eine
-    por para con en del al y o que el los las un una da di dal della delle dei degli per su con e o che il lo gli
-    com em pelo pela do dos das no na nos nas que o os as um uma ao à""".split()
-)
-_DETERMINER = re.compile(
+_DETERMINER = re.compile(  # a determiner and up to three words before an org noun: an epithet
     r"(?<![\w'’])(?:the|this|that|its|la|le|l['’]|cette|ce|cet|du|au|der|die|das|dem|den|des|dieser|diese|dieses|diesem|"
     r"diesen|zum|zur|vom|beim|im|el|esta|este|dicha|dicho|del|al|il|lo|questa|questo|della|dello|dell['’]|dalla|dal|"
     r"dall['’]|alla|all['’]|nella|nel|nell['’]|sulla|sul|a|o|essa|esse|da|do|na|no|pela|pelo|à|ao)"
@@ -602,11 +630,21 @@ _DETERMINER = re.compile(
     re.IGNORECASE,
 )
 _NOUN_ENDINGS = (
-    "ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ität", "nis", "tum", "ismus", "chen", "en", "ment",
-)
-_ROLE = re.compile(
+    "ung",
+    "heit",
+    "keit",
+    "schaft",
+    "tion",
+    "ität",
+    "nis",
+    "tum",
+    "ismus",
+    "chen",
+    "en",
+)  # German
+_ROLE = re.compile(  # a role right before a name: a person
     r"(?:CEO|chief|founder|president|chairman|director|PDG|directeur|fondateur|président|Chef\w*|Gründer|Vorstand\w*|"
-    r"presidente|director|fundador\w*|consejer\w*|amministrat\w*|fondat\w*|diretor\w*|ministr\w*|minister\w*)\W*$",
+    r"presidente|fundador\w*|consejer\w*|amministrat\w*|fondat\w*|diretor\w*|ministr\w*|minister\w*)\W*$",
     re.IGNORECASE,
 )
 
@@ -619,13 +657,18 @@ def _clean_name(name: str, lex: _Lexicon) -> str | None:
     words = name.split()
     if words and words[0].lower() in _FUNCTION and words[0].lower() not in _RELATIVE:
         return None  # "Aux États-Unis", "Na Europa": a place or a time, not a name
+
+    def org_noun(word: str) -> bool:
+        return lex.org_nouns is not None and lex.org_nouns.fullmatch(word) is not None
+
     while (
         len(words) > 1
         and words[0] not in _ORG_PREFIXES
-        and (words[0] in _NOT_NAMES or (lex.org_nouns is not None and lex.org_nouns.fullmatch(words[0])))
+        and (words[0] in _NOT_NAMES or org_noun(words[0]))
+        and not (org_noun(words[0]) and words[1] in _CONNECTORS)
     ):
         words = words[1:]
-    if words and words[0] not in _ORG_PREFIXES:
+    if words and words[0] not in _ORG_PREFIXES and not org_noun(words[0]):
         for i, w in enumerate(words):
             if w in _CONNECTORS:
                 words = words[:i]
@@ -646,32 +689,32 @@ def _clean_name(name: str, lex: _Lexicon) -> str | None:
     return name
 
 
-def _looks_like_noun(name: str, full: str) -> bool:
-    """A single word that is probably a common noun: a German noun ending, or written lowercase elsewhere."""
+def _looks_like_noun(name: str, full: str, lex: _Lexicon) -> bool:
+    """A single word that is probably a common noun: written lowercase elsewhere, or, in German (which
+    capitalises its nouns), with a noun ending."""
     if " " in name or any(ch.isdigit() for ch in name) or sum(ch.isupper() for ch in name) > 1:
         return False
     low = name.lower()
-    if low.endswith(_NOUN_ENDINGS) and len(name) > 4:
+    if lex.german and low.endswith(_NOUN_ENDINGS) and len(name) > 4:
         return True
     return low in full and re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", full) is not None
 
 
-_PREPOSITIONS = frozenset(
-    "mit with avec con com für for pour para per by par por von from zu to in en em im bei auf on sur su".split()
-)
-_RELATIVE = frozenset("die der das dem den des the la le el il lo a o que qui che which who that dont cuyo cuya".split())
+_PLURAL_MODELS = ("models", "modelle", "modèles", "modelos", "modelli", "llms", "chatbots", "assistants")
 _ROLE_WORD = re.compile(
     r"\b(?:CEO|chief|founder|co-founder|president|chairman|director|PDG|directeur|fondat\w*|présid\w*|Chef\w*|Gründer\w*|"
     r"Vorstand\w*|presidente|fundador\w*|consejer\w*|amministrat\w*|diretor\w*|ministr\w*|spokes\w*|porte-parole|"
     r"Sprecher\w*|portavoz|portavoce|analyst\w*|analista)\b",
     re.IGNORECASE,
 )
-_PRODUCT_WORDS = re.compile(r"(?:l['’])?(?:IA|AI|KI|assistant\w*|Assistent\w*|asistente\w*|assistente\w*|chatbot\w*)$")
+_PRODUCT_WORDS = re.compile(
+    r"(?:l['’])?(?:IA|AI|KI|assistant\w*|Assistent\w*|asistente\w*|assistente\w*|chatbot\w*)$"
+)
 
 
 def _name_word(word: str, full: str, lex: _Lexicon) -> bool:
     """A capitalised word that can be part of a name (not "Die", "KI-Start-up", "Risikokapitalfonds")."""
-    if word in _NOT_NAMES or re.search(r"-[a-zß-ÿ]", word) or _looks_like_noun(word, full):
+    if word in _NOT_NAMES or re.search(r"-[a-zß-ÿ]", word) or _looks_like_noun(word, full, lex):
         return False
     return lex.org_nouns is None or not lex.org_nouns.fullmatch(word)
 
@@ -683,7 +726,12 @@ def _surname(name: str, full: str, lex: _Lexicon) -> bool:
         return False
     for m in re.finditer(rf"([{_UP}][a-zà-ÿ]+)\s+{re.escape(name)}(?![\w])", full):
         first = m.group(1)
-        if len(first) <= 10 and first not in _ORG_PREFIXES and _name_word(first, full, lex) and first[-2:] != "er":
+        if (
+            len(first) <= 10
+            and first not in _ORG_PREFIXES
+            and _name_word(first, full, lex)
+            and first[-2:] != "er"
+        ):
             return True
     return False
 
@@ -703,10 +751,19 @@ def _appositive_ok(between: str) -> bool:
 def _is_product(name: str, full: str, lex: _Lexicon) -> bool:
     """The article calls the name a model or an assistant ("Lucie, l'IA française", "Hibiki, un modèle")."""
     for m in re.finditer(rf"(?<![\w-]){re.escape(name)}\s*,\s*", full):
-        for word in full[m.end() : m.end() + 60].split()[:4]:
-            word = word.strip(".,;:»”\"'’")
-            if _PRODUCT_WORDS.match(word) or (lex.model_terms is not None and lex.model_terms.fullmatch(word)):
+        words = [w.strip(".,;:»”\"'’") for w in full[m.end() : m.end() + 60].split()[:4]]
+        while words and words[0].lower() in _DETERMINERS:
+            words = words[1:]
+        # the head of the apposition, not a relative clause ("X, que desenvolve modelos")
+        for word in words[:2]:
+            if word.lower().endswith(_PLURAL_MODELS):
+                break  # "Lumina, das Sprachmodelle entwickelt": what the company makes
+            if _PRODUCT_WORDS.match(word) or (
+                lex.model_terms is not None and lex.model_terms.fullmatch(word)
+            ):
                 return True
+            if word.lower() in _FUNCTION:
+                break
     return False
 
 
@@ -819,7 +876,9 @@ class Classifier:
             lex = self._lexicons[langs] = _compile_lexicon(self.topics, langs)
         return lex
 
-    def _annotate(self, full: str, sentences: list[_Sentence], lex: _Lexicon, lang: str | None = None) -> None:
+    def _annotate(
+        self, full: str, sentences: list[_Sentence], lex: _Lexicon, lang: str | None = None
+    ) -> None:
         starts = [s.start for s in sentences]
 
         def at(pos: int) -> _Sentence | None:
@@ -872,6 +931,8 @@ class Classifier:
                 s.model_word = True
             elif name == "org_nouns":
                 nouns.append((start, end))
+            elif name == "contrast":
+                s.contrast = start if s.contrast < 0 else min(s.contrast, start)
             else:
                 pairs.append((start, end, "two"))
         named: dict[int, list[str]] = {}  # sentence start -> new model names in it, once asked for
@@ -886,18 +947,23 @@ class Classifier:
         def doc_models() -> list[str]:  # new model names the title and lead announce, once asked for
             if not doc:
                 head = [s for s in sentences if s.seg == 0 or s.pos < DOC_MODEL_SENTENCES]
-                doc.append(_dedupe(n for s in head if s.model_noun or s.model_word for n in names_in(s)))
+                ai_model = [s for s in head if s.model_noun or (s.model_word and s.ai)]  # not a car model
+                doc.append(_dedupe(n for s in ai_model for n in names_in(s)))
             return doc[0]
 
         for s in sentences:
             if s.models:
                 s.ai = True
-        epithets = self._annotate_generic(full, sentences, lex, at, taken, lang, doc_models, nouns, affixes) + pairs
+        epithets = (
+            self._annotate_generic(full, sentences, lex, at, taken, lang, doc_models, nouns, affixes) + pairs
+        )
         self._resolve_references(full, sentences, lex, at, sorted(epithets))
         for s in sentences:
             if s.cues and any(self.topics.cues[g].needs_model for g in s.cues):
                 text = full[s.start : s.end]
-                s.unknown_models = names_in(s) if s.model_noun or s.model_word else _unknown_models(text, lex, False)
+                s.unknown_models = (
+                    names_in(s) if s.model_noun or s.model_word else _unknown_models(text, lex, False)
+                )
                 if not s.unknown_models and not s.models:  # a new name the article calls a model elsewhere
                     s.unknown_models = [n for n in doc_models() if _words_in(n, text)][:3]
 
@@ -913,10 +979,10 @@ class Classifier:
         nouns: list[tuple[int, int]],
         affixes: list[tuple[int, int, str]],
     ) -> list[tuple[int, int, str]]:
-        """Organisations the gazetteer does not know, recognised by how the text treats them: a corporate suffix
-        or prefix ("NatWest Group", "Grupo Godó"), an org noun before or after them ("das britische Unternehmen
-        Nscale", "Udio, la piattaforma"), or a name that is a deal's party and recurs. Their mentions are added
-        to the sentences (marked generic). Returns the epithets found on the way ("la start-up californienne")."""
+        """Organisations the gazetteer does not know, recognised by how the text treats them: a corporate
+        suffix or prefix ("NatWest Group", "Grupo Godó"), an org noun before or after them ("das britische
+        Unternehmen Nscale", "Suno, plataforma americana"), or a name that is a deal's party and recurs. Their
+        mentions are added to the sentences (marked generic). Returns the epithets found on the way."""
         cands: dict[str, set[str]] = defaultdict(set)
         epithets: list[tuple[int, int, str]] = []
         for start, end in _org_noun_spans(full, lex, nouns):
@@ -947,7 +1013,7 @@ class Classifier:
             if s.seg == 0 or not any(g in self._deal_groups for g in s.cues):
                 continue
             text = full[s.start : s.end]
-            partner = _named_partner(text, set())
+            partner = _named_partner(text, set(), lex)
             if partner:
                 cands[partner].add("partner")
             if lang == "de" and re.match(r"\W*(?:der|die|das|den|dem|des)\s", text, re.IGNORECASE):
@@ -960,7 +1026,7 @@ class Classifier:
                 cands[opener].add("opener")
         accepted = self._accept_generic(cands, full, title, lex, doc_models)
         if accepted:
-            self._add_generic_mentions(full, accepted, at, taken)
+            self._add_generic_mentions(full, accepted, at, taken, lex)
         return sorted(epithets)
 
     def _org_noun_context(
@@ -974,13 +1040,19 @@ class Classifier:
         cands: dict[str, set[str]],
         epithets: list[tuple[int, int, str]],
     ) -> None:
-        """An org noun introduces a name ("the startup Parloa"), stands in apposition to one ("Suno, plataforma
-        americana"), or stands for one already named ("la start-up californienne": an epithet)."""
+        """An org noun introduces a name ("the startup Parloa"), stands in apposition to one ("Suno,
+        plataforma americana"), or stands for one already named ("la start-up californienne": an epithet)."""
         im = _INTRO.match(full, end, s.end)
         if im is not None:
-            between = im.group(1).split()
+            between = [w.lower() for w in im.group(1).split()]
             adjectives_after = lang not in ("en", "de")  # "la start-up française Mistral"
-            if (not between or adjectives_after) and not any(w.lower() in _FUNCTION for w in between):
+            if between and between[0] in _COMPLEMENT and len(between) >= 2:
+                between = between[1:]  # "le groupe de presse Lumen Médias", not "l'entreprise de Xavier Niel"
+            if (
+                (not between or adjectives_after)
+                and len(between) <= 2
+                and not any(w in _FUNCTION for w in between)
+            ):
                 cands[im.group(2)].add("intro")
                 return
         comma = full.rfind(",", max(s.start, start - 80), start)
@@ -995,7 +1067,12 @@ class Classifier:
             epithets.append((dm.start(), end, "lab" if young else "one"))
 
     def _accept_generic(
-        self, cands: dict[str, set[str]], full: str, title: str, lex: _Lexicon, doc_models: Callable[[], list[str]]
+        self,
+        cands: dict[str, set[str]],
+        full: str,
+        title: str,
+        lex: _Lexicon,
+        doc_models: Callable[[], list[str]],
     ) -> dict[str, str]:
         """surface -> canonical name, for the candidates that pass the name tests."""
         accepted: dict[str, str] = {}
@@ -1008,14 +1085,18 @@ class Classifier:
             if formal and (len(words) < 2 or not (words[0] in _ORG_PREFIXES or _ORG_SUFFIX_RE.search(name))):
                 formal = False
                 reasons = reasons - {"suffix", "prefix"}
-            if not formal and (_looks_like_noun(name, full) or re.search(r"[^\W\d]\d|\d[^\W\d]", name)):
+            if not formal and (_looks_like_noun(name, full, lex) or re.search(r"[^\W\d]\d|\d[^\W\d]", name)):
                 continue  # a common noun, or a product code ("Graviton4", "GB200")
             while len(words) > 1 and words[0] not in _ORG_PREFIXES and not _name_word(words[0], full, lex):
                 words = words[1:]  # "Supercomputers Dojo", "Pensionsfonds PSP Investments"
             if len(words) > 2 and words[0].endswith("er") and words[0] not in _ORG_PREFIXES:
                 words = words[1:]  # "Hamburger Otto Group"
             name = " ".join(words)
-            if name in accepted or (formal and (len(words) < 2 or name in _ORG_SUFFIXES)) or name in _ORG_SUFFIXES:
+            if (
+                name in accepted
+                or (formal and (len(words) < 2 or name in _ORG_SUFFIXES))
+                or name in _ORG_SUFFIXES
+            ):
                 continue
             if not reasons & {"suffix", "prefix", "intro", "appos"} and _count_words(name, full) < 2:
                 continue
@@ -1028,8 +1109,14 @@ class Classifier:
                 continue  # a model or a product, not its maker
             accepted[name] = name
             if formal:
-                core = " ".join(words[1:] if words[0] in _ORG_PREFIXES else _ORG_SUFFIX_RE.sub("", name).split())
-                if len(core) >= 3 and core.split()[0] not in _NOT_NAMES and not _looks_like_noun(core, full):
+                core = " ".join(
+                    words[1:] if words[0] in _ORG_PREFIXES else _ORG_SUFFIX_RE.sub("", name).split()
+                )
+                if (
+                    len(core) >= 3
+                    and core.split()[0] not in _NOT_NAMES
+                    and not _looks_like_noun(core, full, lex)
+                ):
                     accepted.setdefault(core, name)
         canonical = sorted(set(accepted.values()), key=len, reverse=True)
         for surface, name in accepted.items():  # "Lloyds" and "Lloyds Banking Group" are one organisation
@@ -1040,22 +1127,30 @@ class Classifier:
 
     def _names_known(self, text: str) -> bool:
         """The text holds a gazetteer organisation or model ("Abteilung Microsoft AI", "Le Monde")."""
-        return any(not self._entity_groups[m.lastgroup or ""].startswith("affix") for m in self._entity_re.finditer(text))
+        return any(
+            not self._entity_groups[m.lastgroup or ""].startswith("affix")
+            for m in self._entity_re.finditer(text)
+        )
 
     def _add_generic_mentions(
-        self, full: str, accepted: dict[str, str], at: Callable[[int], _Sentence | None], taken: list[tuple[int, int]]
+        self,
+        full: str,
+        accepted: dict[str, str],
+        at: Callable[[int], _Sentence | None],
+        taken: list[tuple[int, int]],
+        lex: _Lexicon,
     ) -> None:
         names = sorted(accepted, key=len, reverse=True)
         pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")(?:['’]s)?(?!\w)")
         for m in pattern.finditer(full):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
-            prev = re.search(r"([A-ZÀ-ÖØ-Þ][\w-]*)\s+$", full[max(0, m.start() - 30) : m.start()])
-            if prev is not None and prev.group(1) not in _NOT_NAMES:
-                continue  # "Filippo Sugar" is not "Sugar Music"
             s = at(m.start())
             if s is None:
                 continue
+            prev = re.search(r"([A-ZÀ-ÖØ-Þ][\w-]*)\s+$", full[max(s.start, m.start() - 30) : m.start()])
+            if prev is not None and prev.group(1) not in _NOT_NAMES and _name_word(prev.group(1), full, lex):
+                continue  # "Filippo Sugar" is not "Sugar Music" (but "das Start-up Lumina" is Lumina)
             surface = re.sub(r"['’]s$", "", m.group(0))
             org = accepted.get(surface, surface)
             if org not in s.orgs:
@@ -1086,7 +1181,8 @@ class Classifier:
             i = index[id(s)]
             here = sorted(m for m in s.mentions if m[1] <= start)
             inner = {o for p, _e, o in s.mentions if start <= p < end}
-            recent = [o for _p, _e, o in reversed(here)]
+            # "L'opérateur a signé avec la start-up": two epithets in one sentence are two organisations
+            recent = [o for _p, _e, o in reversed(here) if o not in s.weak]
             for j in range(i - 1, max(-1, i - 4), -1):
                 w = sentences[j]
                 if w.seg != s.seg and not (s.seg == 1 and s.pos < LEAD_SENTENCES):
@@ -1096,7 +1192,7 @@ class Classifier:
             if kind == "two":
                 targets = recent[:2] if len(recent) >= 2 else []
                 recent = []
-            if kind == "lab":  # "the startup", "le laboratoire": an AI developer or a name outside the gazetteer
+            if kind == "lab":  # "the startup", "le laboratoire": an AI developer or an unknown name
                 young = [o for o in recent if o in self._ai_orgs or o in generic]
                 recent = young or recent
             if kind == "two":
@@ -1110,6 +1206,8 @@ class Classifier:
                     s.orgs[org] = start
                     s.surfaces[org] = full[start:end]
                     s.weak.add(org)
+                    if org in generic:
+                        s.generic.add(org)
                 s.mentions.append((start, end, org))
                 if org in self._ai_orgs:
                     s.ai = True
@@ -1126,6 +1224,11 @@ class Classifier:
         title = _title(full, sentences)
         if topic.rule == "pair" and topic.joint_subject > 0:
             groups[_JOINT] = CueGroup(kind="alliance", weight=topic.joint_subject, terms={})
+        deal = [any(g in self._deal_groups for g in s.cues) for s in sentences]
+        for i, s in enumerate(sentences):
+            s.deal_near = any(
+                deal[j] for j in (i - 1, i, i + 1) if 0 <= j < len(sentences) and sentences[j].seg == s.seg
+            )
         for i, s in enumerate(sentences):
             has_model = s.has_model(doc_ai)
             hits = [
@@ -1178,7 +1281,7 @@ class Classifier:
             found.append(
                 _Found(s, weight, orgs, _terms(s, orgs, hits, partner), dict(kinds), _models_near(s, window))
             )
-        _weigh_prominence(topic, found, sentences, full, lex, subject)
+        _weigh_prominence(topic, found, sentences, subject)
         return [f for f in found if f.weight > 0.01]
 
     def _hit_weight(
@@ -1196,7 +1299,11 @@ class Classifier:
             negated = all(lex.negation.search(full[max(s.start, p - NEGATION_CHARS) : p]) for p, _t in hits)
             if negated:
                 weight *= NEGATED_FACTOR
-        if spec.own and topic.rule != "pair" and all(self._used_by_others(s, p, t, full, lex) for p, t in hits):
+        if (
+            spec.own
+            and topic.rule != "pair"
+            and all(self._used_by_others(s, p, t, full, lex) for p, t in hits)
+        ):
             weight *= USAGE_FRAME_FACTOR
         if spec.needs_model and topic.rule != "pair":
             owners = {org for _p, _f, org, _s in s.models}
@@ -1205,8 +1312,8 @@ class Classifier:
                 weight *= NOT_OWNER_FACTOR
             elif owners and min(s.mentions)[0] < hits[0][0]:
                 weight *= OWNER_BONUS
-            elif not spec.own and _launches_new(s, hits[0][0], full, lex):
-                weight *= NEW_MODEL_BONUS
+            if not spec.own and (first in owners or not owners) and _launches_new(s, hits[0][0], full, lex):
+                weight *= NEW_MODEL_BONUS  # "IBM has released Granite 5", "ha lanciato ... la nuova versione"
             if any(g in self._deal_groups for g in s.cues):
                 weight *= IN_DEAL_FACTOR
         return weight
@@ -1218,8 +1325,7 @@ class Classifier:
         before = full[max(s.start, pos - 48) : pos]
         if lex.usage_before is not None and lex.usage_before.search(before):
             return True
-        deal = any(g in self._deal_groups for g in s.cues) or len(set(s.orgs) - s.weak) >= 2
-        if not deal:
+        if not (s.deal_near or len(set(s.orgs) - s.weak) >= 2):
             return False
         if lex.purpose_before is not None and lex.purpose_before.search(before):
             return True
@@ -1254,8 +1360,10 @@ class Classifier:
             if around:
                 return around, NEIGHBOUR_FACTOR + 0.15, None
             return [], NO_ORG_FACTOR, None
-        # pair: rivals ("to rival Google and OpenAI", "beats models from Meta") are not partners
+        # pair: rivals ("to rival Google and OpenAI", "beats models from Meta") are not partners, and a
+        # company and its own unit ("Google" and "Google DeepMind") are one party
         rivals = _rivals(s, full, lex)
+        rivals |= {o for o in here + around if any(o.startswith(p + " ") for p in here + around)}
         if rivals:
             here = [o for o in here if o not in rivals]
             around = [o for o in around if o not in rivals]
@@ -1267,14 +1375,16 @@ class Classifier:
             if len([o for o in here if o not in s.via_model_only]) < 2:
                 factor *= MODEL_ONLY_FACTOR
             listed = _list_factor(s, full, lex)
-            if listed == LIST_FACTOR and any(g in s.cues and self.topics.cues[g].kind == "investment" for g in topic.cues):
+            if listed == LIST_FACTOR and any(
+                g in s.cues and self.topics.cues[g].kind == "investment" for g in topic.cues
+            ):
                 listed = 1.0  # the investors of a round are a list by nature
             factor *= listed * _named_factor(s, here)
             return orgs, factor, None
         if len(around) >= 2 and strong and not (set(here) & s.weak):
             return _dedupe(here + around), NEIGHBOUR_FACTOR * _named_factor(s, here), None
         known = set(s.surfaces.values()) | set(here)
-        partner = _named_partner(full[s.start : s.end], known)
+        partner = _named_partner(full[s.start : s.end], known, lex)
         if partner is None and min(s.mentions)[0] > cue_pos - 200:
             opener = _named_subject(full[s.start : min(s.mentions)[0]], full, title, lex)
             if opener and not any(opener.startswith(k) or k.startswith(opener) for k in known):
@@ -1390,10 +1500,16 @@ def _joint_mention(s: _Sentence, full: str) -> tuple[int, str] | None:
 
 
 def _named_factor(s: _Sentence, orgs: list[str]) -> float:
-    """Parties known to the gazetteer are the strongest evidence; a name recognised only by its shape or an
-    epithet ("the startup") resolved to an earlier name is weaker."""
-    known = len([o for o in orgs if o not in s.generic and o not in s.weak])
-    return 1.0 if known >= 2 else WEAK_PARTY_FACTOR if known == 1 else WEAK_PARTIES_FACTOR
+    """Parties known to the gazetteer are the strongest evidence; a name recognised only by its shape, or an
+    epithet ("the startup") resolved to an earlier name, is weaker."""
+    weights = sorted(
+        (
+            (GENERIC_FACTOR if o in s.generic else 1.0) * (EPITHET_FACTOR if o in s.weak else 1.0)
+            for o in orgs
+        ),
+        reverse=True,
+    )
+    return max(WEAK_PARTIES_FACTOR, weights[0] * weights[1]) if len(weights) >= 2 else 1.0
 
 
 def _rivals(s: _Sentence, full: str, lex: _Lexicon) -> set[str]:
@@ -1419,7 +1535,7 @@ def _rivals(s: _Sentence, full: str, lex: _Lexicon) -> set[str]:
 
 
 def _weigh_prominence(
-    topic: TopicSpec, found: list[_Found], sentences: list[_Sentence], full: str, lex: _Lexicon, subject: str | None
+    topic: TopicSpec, found: list[_Found], sentences: list[_Sentence], subject: str | None
 ) -> None:
     """A story's own deal is in its title or lead, or comes back; a party named once, late, is background
     ("Amazon, which has invested $8bn in Anthropic, ..."). A party after "unlike / a diferencia de / even
@@ -1436,26 +1552,26 @@ def _weigh_prominence(
             elsewhere = any(o in g.sentence.orgs for g in found if g is not f for o in parties)
             if not elsewhere:
                 f.weight *= BACKGROUND_FACTOR
-        if lex.contrast is not None:
-            c = lex.contrast.search(full, s.start, s.end)
-            if (
-                c is not None
-                and all(s.orgs[o] > c.start() for o in parties)
-                and (subject is None or s.orgs.get(subject, -1) < c.start())
-            ):
-                f.weight *= CONTRAST_FACTOR
+        c = s.contrast
+        if (
+            c >= 0
+            and all(s.orgs[o] > c for o in parties)
+            and (subject is None or s.orgs.get(subject, -1) < c)
+        ):
+            f.weight *= CONTRAST_FACTOR
 
 
 def _launches_new(s: _Sentence, cue_pos: int, full: str, lex: _Lexicon) -> bool:
     """An organisation named before a launch or build verb, and a new model after it: a new name ("IBM has
     released Granite 5", "DeepSeek ha lanzado V4") or "a new language model" ("hat ein neues Sprachmodell
     vorgestellt")."""
-    if not s.mentions or min(s.mentions)[0] > cue_pos:
-        return False
-    after = full[cue_pos : min(s.end, cue_pos + 90)]
+    if not s.mentions or min(s.mentions)[0] > cue_pos or not (s.ai or s.model_noun):
+        return False  # "Renault presenta el nuevo modelo Clio" is a car: the sentence must be about AI
+    after = full[min(s.mentions)[1] : min(s.end, cue_pos + 90)]  # the object may come before a final verb
     if any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", after) for name in s.unknown_models):
         return True
-    return lex.new_model is not None and lex.new_model.search(after) is not None
+    # "a new language model", not "el nuevo Clio, un modelo que incorpora un asistente de IA" (a car)
+    return s.model_noun and lex.new_model is not None and lex.new_model.search(after) is not None
 
 
 def _compares(s: _Sentence, orgs: list[str], hits: list[tuple[str, list[tuple[int, str]]]]) -> bool:
@@ -1482,8 +1598,10 @@ def _actors(
     else:
         lead = []
     rivals = _rivals(s, full, lex)
-    if lex.attribution is not None:  # "according to Anthropic, OpenAI's engineers...": a source, not the actor
-        rivals |= {org for m0, _m1, org in mentions if lex.attribution.search(full[max(s.start, m0 - 16) : m0])}
+    if lex.attribution is not None:  # "according to Anthropic, OpenAI's staff...": a source, not an actor
+        rivals |= {
+            org for m0, _m1, org in mentions if lex.attribution.search(full[max(s.start, m0 - 16) : m0])
+        }
     for p, _t in s.cues.get("dependence", []):  # "less dependent on OpenAI": the provider, not the builder
         rivals |= {org for m0, _m1, org in mentions if p < m0 <= p + 48}
     before = [

@@ -114,7 +114,12 @@ class PollSession:
         self.store = store
         self.run_id = run_id or uuid.uuid4().hex
         self.now = now
-        self.classifier = classifier or classifier_for(config)
+        # The shipped rules compile in seconds of CPU, and a poll where nothing is new (a 304, an empty feed)
+        # never needs them: built on first use, in the background as soon as a source has new entries.
+        # A user's own topics file is loaded now, so that a broken one fails the run at start.
+        self._classifier = classifier or (classifier_for(config) if config.topics else None)
+        self._classifier_lock = threading.Lock()
+        self._classifier_started = False
         self.fetcher = Fetcher(
             config.fetch, allow_private_networks=config.allow_private_networks, resolve=resolve
         )
@@ -133,6 +138,28 @@ class PollSession:
 
     def __enter__(self) -> PollSession:
         return self
+
+    @property
+    def classifier(self) -> Classifier:
+        with self._classifier_lock:
+            if self._classifier is None:
+                self._classifier = classifier_for(self.config)
+            return self._classifier
+
+    def _prepare_classifier(self) -> None:
+        """Start building the classifier in a thread (it overlaps fetching and extracting the first pages)."""
+        with self._classifier_lock:
+            if self._classifier is not None or self._classifier_started:
+                return
+            self._classifier_started = True
+
+        def build() -> None:
+            try:
+                self.classifier  # noqa: B018 - built and cached by the property
+            except Exception:  # raised again, where it is needed, by the thread that needs it
+                log.debug("building the classifier in the background failed", exc_info=True)
+
+        threading.Thread(target=build, name="newswatch-classifier", daemon=True).start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -245,7 +272,8 @@ class PollSession:
             p.html = p.entry.html
             return
         assert p.entry.url
-        p.fetched = self.fetcher.fetch(p.entry.url, trusted=False, check_robots=self.config.fetch.respect_robots)
+        robots = self.config.fetch.respect_robots
+        p.fetched = self.fetcher.fetch(p.entry.url, trusted=False, check_robots=robots)
         if p.fetched.ok:
             p.html = p.fetched.body
 
@@ -310,6 +338,8 @@ class PollSession:
     ) -> SourceReport:
         report = SourceReport(source=source.name, outcome=Outcome.OK, entries=len(discovery.entries))
         todo, report.skipped_known, sightings = self._todo(source, discovery.entries)
+        if todo:
+            self._prepare_classifier()
         failure_records: list[FetchRecord] = []
         parse_records: list[FetchRecord] = []
         prepared: list[Prepared] = []
@@ -364,7 +394,8 @@ class PollSession:
 
         result = write_batch(
             self.store, prepared=prepared, classifications=classifications,
-            classifier_version=self.classifier.version, sightings=sightings, source=source.name,
+            classifier_version=self.classifier.version if classifications else "", sightings=sightings,
+            source=source.name,
             fetch_records=[record], page_records=page_records, make_state=make_state, source_kind=source.kind,
             source_location=location, run_id=self.run_id, cfg=self.config.dedupe, now=now,
         )  # fmt: skip
@@ -422,7 +453,7 @@ class PollSession:
         )  # fmt: skip
         state = self._next_state(source, outcome, status, error, fetched, None, 0, 0, 0)
         write_batch(
-            self.store, prepared=[], classifications={}, classifier_version=self.classifier.version,
+            self.store, prepared=[], classifications={}, classifier_version="",
             sightings=[], source=source.name, fetch_records=[record], page_records=[], make_state=lambda _: state,
             source_kind=source.kind, source_location=location, run_id=self.run_id, cfg=self.config.dedupe,
             now=self.now(),

@@ -125,8 +125,9 @@ class CueGroup(_Strict):
     weight: float = Field(gt=0, le=1)
     needs_model: bool = False  # counts only in a sentence that mentions a model
     negatable: bool = True  # a negation just before the cue ("no", "pas", "kein"...) cancels most of it
-    own: bool = False  # the cue says the model is the actor's ("its own models"): someone else's access to or use
-    #                    of them ("access to its own models", "per addestrare i propri modelli") counts much less
+    # own: the cue says the model is the actor's ("its own models"); someone else's access to them or use of
+    # them ("access to its own models", "per addestrare i propri modelli") counts much less
+    own: bool = False
     terms: Terms
 
     @field_validator("terms")

@@ -74,7 +74,7 @@ def pytest_terminal_summary(
         return
     terminalreporter.section("reliability: fault → outcome")
     if rows:
-        terminalreporter.write_line(render_table(rows))
+        terminalreporter.write_line(render_table(ROWS))
     if FUZZ_EXAMPLES:
         terminalreporter.write_line("")
         terminalreporter.write_line(render_fuzz(FUZZ_EXAMPLES))
@@ -86,7 +86,7 @@ def pytest_terminal_summary(
             "Written by `make reliability` (pytest tests/reliability); do not edit by hand.",
             f"{len(rows)} faults, {passed} handled as expected.",
             "",
-            render_table(rows),
+            render_table(ROWS),
             "",
         ]
         if FUZZ_EXAMPLES:

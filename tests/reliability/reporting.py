@@ -46,18 +46,37 @@ def count_example(test: str) -> None:
     FUZZ_EXAMPLES[test] += 1
 
 
-def normalise(text: str | None, limit: int = 140) -> str:
+def normalise(text: str | None, limit: int = 170) -> str:
     """An outcome line fit for a table: ports hidden, one line, pipes escaped, shortened."""
     s = " ".join(_TMP.sub("…/", _PORT.sub(r"\1", text or "")).split()).replace("|", "\\|")
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def render_table(rows: list[FaultRow]) -> str:
-    lines = ["| # | level | fault | outcome recorded | result |", "|---|---|---|---|---|"]
-    for i, r in enumerate(rows, 1):
-        verdict = {True: "pass", False: "FAIL", None: "not run"}[r.passed]
-        lines.append(f"| {i} | {r.level} | {r.fault} | {r.outcome or '(' + r.expected + ')'} | {verdict} |")
-    return "\n".join(lines)
+SECTIONS = {  # test file -> heading, in report order
+    "test_fault_matrix.py": "Hostile servers, feeds and pages",
+    "test_ssrf.py": "Network safety (SSRF)",
+    "test_content_safety.py": "Content safety",
+    "test_crash.py": "Killed processes and concurrent runs",
+}
+
+
+def render_table(rows: dict[tuple[str, str], FaultRow]) -> str:
+    """One table per test file (see SECTIONS), rows numbered across tables."""
+    by_file: dict[str, list[FaultRow]] = {}
+    for (nodeid, _), row in rows.items():
+        by_file.setdefault(nodeid.split("::", 1)[0].rsplit("/", 1)[-1], []).append(row)
+    order = [f for f in SECTIONS if f in by_file] + sorted(f for f in by_file if f not in SECTIONS)
+    out: list[str] = []
+    n = 0
+    for name in order:
+        out += [f"### {SECTIONS.get(name, name)}", "", "| # | level | fault | outcome recorded | result |",
+                "|---|---|---|---|---|"]  # fmt: skip
+        for r in by_file[name]:
+            n += 1
+            verdict = {True: "pass", False: "FAIL", None: "not run"}[r.passed]
+            out.append(f"| {n} | {r.level} | {r.fault} | {r.outcome or '(' + r.expected + ')'} | {verdict} |")
+        out.append("")
+    return "\n".join(out).rstrip()
 
 
 def render_fuzz(counts: Counter[str]) -> str:

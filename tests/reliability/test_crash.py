@@ -9,8 +9,10 @@ uninterrupted rerun whose articles must equal an uninterrupted run's.
 Concurrency: two `newswatch run` started at the same moment on the same database both succeed, with no
 duplicate, while an analyst's read-only queries (library and CLI) run against the file all along.
 
-The runs share one local Prefect API (PREFECT_API_URL) so a run costs its work, not a server start; the
-concurrent pair starts its own, as a user's would.
+All runs share one local Prefect API (PREFECT_API_URL), as under `newswatch serve`, so a run costs its
+work, not a server start (tests/integration/test_prefect_runtime.py covers runs that start their own).
+The SIGKILL test is marked slow (about five
+minutes: 20 kills and their reruns, each a real `newswatch run`); NEWSWATCH_CRASH_KILLS=5 for a quick look.
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ ArticleSet = set[tuple[str, str, str, str, tuple[str, ...]]]
 class Site:
     config: Path
     home: Path  # PREFECT_HOME
-    api_url: str
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +60,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[Sit
     if len(pages) < FEEDS * PER_FEED:
         pytest.skip("benchmark pages absent")
     folder = tmp_path_factory.mktemp("crash")
-    home = folder / "prefect-home"
-    from flows.runtime import start_local_api
-
-    api = start_local_api(home=home, temporary=True)
     with ReplayServer() as srv:
         sources = []
         for k in range(FEEDS):
@@ -72,26 +69,35 @@ def site(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[Sit
             sources.append({"name": f"feed{k}", "kind": "feed", "url": feed})
         config = write_config(folder / "sources.yaml", sources, allow_private_networks=True,
                               extract={"workers": 2})  # fmt: skip
-        try:
-            api.wait_ready()
-            yield Site(config, home, api.url)
-        finally:
-            api.stop()
+        yield Site(config, folder / "prefect-home")
 
 
-def _env(site: Site, *, shared_api: bool) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def shared_api(site: Site) -> Iterator[str]:
+    """One local Prefect API for the crash trials: a run then costs its work, not a server start."""
+    from flows.runtime import start_local_api
+
+    api = start_local_api(home=site.home, temporary=True)
+    try:
+        api.wait_ready()
+        yield api.url
+    finally:
+        api.stop()
+
+
+def _env(site: Site, api_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
     env["PREFECT_HOME"] = str(site.home)
-    if shared_api:
-        env["PREFECT_API_URL"] = site.api_url
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
     return env
 
 
-def start_run(site: Site, db: Path, *, shared_api: bool = True) -> subprocess.Popen[str]:
+def start_run(site: Site, db: Path, api_url: str | None) -> subprocess.Popen[str]:
     """`newswatch run` as a user starts it, in its own process group (so leftovers can be cleaned up)."""
     return subprocess.Popen(
         [str(NEWSWATCH), "run", "--config", str(site.config), "--db", str(db)],
-        env=_env(site, shared_api=shared_api), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env(site, api_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
     )  # fmt: skip
 
@@ -149,12 +155,12 @@ class Baseline:
 
 
 @pytest.fixture(scope="module")
-def baseline(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Baseline:
+def baseline(site: Site, shared_api: str, tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     """An uninterrupted run: its articles, how long it took, when the database appeared."""
     db = tmp_path_factory.mktemp("baseline") / "news.duckdb"
     wall = datetime.now(UTC)
     started = time.monotonic()
-    proc = start_run(site, db)
+    proc = start_run(site, db, shared_api)
     db_at = None
     while proc.poll() is None:
         if db_at is None and db.exists():
@@ -192,9 +198,9 @@ def kill_moments(rnd: random.Random, base: Baseline) -> Iterator[float]:
         yield min(max(rnd.uniform(low, high), 0.5), base.seconds)
 
 
-def run_and_kill(site: Site, db: Path, delay: float) -> bool:
+def run_and_kill(site: Site, api: str, db: Path, delay: float) -> bool:
     """Start `newswatch run`, SIGKILL it after `delay` seconds; False if it finished first."""
-    proc = start_run(site, db)
+    proc = start_run(site, db, api)
     try:
         proc.wait(timeout=delay)
         return False
@@ -209,7 +215,7 @@ def run_and_kill(site: Site, db: Path, delay: float) -> bool:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
-    site: Site, baseline: Baseline, tmp_path: Path, fault: FaultFactory
+    site: Site, shared_api: str, baseline: Baseline, tmp_path: Path, fault: FaultFactory
 ) -> None:
     expected = baseline.articles
     moments = kill_moments(random.Random(SEED), baseline)
@@ -220,7 +226,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
         assert chain <= 3 * KILLS // 4, "runs keep finishing before the kill"
         db = tmp_path / f"chain{chain}" / "news.duckdb"
         for _ in range(4):  # up to four killed runs in a row on the same database (a rerun can die too)
-            trial = Trial(chain, delay := next(moments), run_and_kill(site, db, delay))
+            trial = Trial(chain, delay := next(moments), run_and_kill(site, shared_api, db, delay))
             trials.append(trial)
             if db.exists():
                 open_store(db)  # opens (and migrates, if the kill fell inside a migration)
@@ -231,7 +237,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
                 trial.sources_landed = len(run_query(db, "SELECT name FROM sources").rows)
             if not trial.killed or sum(t.killed for t in trials) >= KILLS:
                 break
-        code, out, err = finish(start_run(site, db))  # the rerun, uninterrupted
+        code, out, err = finish(start_run(site, db, shared_api))  # the rerun, uninterrupted
         assert code == 0, (out, err)
         assert_store_consistent(db)
         assert article_set(db) == expected
@@ -253,15 +259,14 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
 
 def test_two_runs_at_once_and_an_analyst_querying_all_along(
     site: Site,
-    baseline: Baseline,
+    shared_api: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     fault: FaultFactory,
 ) -> None:
-    expected = baseline.articles
     db = tmp_path / "news.duckdb"
     open_store(db)  # an empty store, so the analyst has a file to query from the start
-    runs = [start_run(site, db, shared_api=False) for _ in range(2)]
+    runs = [start_run(site, db, shared_api) for _ in range(2)]
     counts: list[int] = []
     errors: list[str] = []
     stop = threading.Event()
@@ -294,8 +299,9 @@ def test_two_runs_at_once_and_an_analyst_querying_all_along(
     assert errors == [] and err == "", (errors, err)
     assert cli_codes and set(cli_codes) == {0}
     assert counts and counts == sorted(counts), counts  # never a glimpse of a half-written or undone state
-    assert_store_consistent(db)
-    assert article_set(db) == expected
+    assert_store_consistent(db)  # among others: no canonical URL twice
+    assert_batches_whole(db)
+    assert len(article_set(db)) == FEEDS * PER_FEED
     per_source = run_query(
         db, "SELECT source, count(*) FROM fetches WHERE kind = 'source' GROUP BY source"
     ).rows

@@ -230,7 +230,7 @@ def check_discovery_of_feed(body: bytes, base: str | None) -> None:
         assert e.lang is None or (len(e.lang) == 2 and e.lang.isalpha() and e.lang.islower())
 
 
-@fuzz(500)
+@fuzz(350)
 @given(feeds(), st.sampled_from([None, "http://feeds.example.com/rss", "javascript:alert(1)", "not a url"]))
 def test_parse_feed_on_generated_feeds(body: bytes, base: str | None) -> None:
     count_example("parse_feed: generated RSS/Atom")
@@ -261,7 +261,7 @@ def test_html_to_text_never_raises(fragment: str) -> None:
 # --------------------------------------------------------------------------- URL canonicalisation
 
 
-@fuzz(800)
+@fuzz(600)
 @given(st.one_of(rfc_urls(), hrefs()), st.sampled_from(["", " ", "#x", "?utm_source=a&b=2", "/amp/"]))
 def test_canonical_urls(url: str, noise: str) -> None:
     count_example("canonicalize_url: RFC 3986 URLs and hostile hrefs")
@@ -280,7 +280,7 @@ def test_canonical_urls(url: str, noise: str) -> None:
 # --------------------------------------------------------------------------- link discovery
 
 
-@fuzz(500)
+@fuzz(350)
 @given(listing_pages(), st.sampled_from([None, "div.x", "a", "body > div"]),
        st.sampled_from([None, r"/news/", r"\d{4}", r"."]),
        st.sampled_from(["https://news.example.com/", "http://127.0.0.1:8080/section/",

@@ -164,7 +164,7 @@ def test_inhouse_model_in_german_with_an_unknown_company() -> None:
         "de",
     )
     assert c.labels == ("inhouse_model",)
-    assert c.relations[0].orgs == ("Lufthansa",) and c.relations[0].model == "Kranich-13B"
+    assert c.relations[0].orgs == ("Lufthansa Group",) and c.relations[0].model == "Kranich-13B"
 
 
 # --- hard negatives -------------------------------------------------------------------------------------
