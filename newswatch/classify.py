@@ -5,6 +5,9 @@ sentence-level rules, all compiled once from the topics file (`newswatch/data/to
 
 How a label is decided (details in docs/classify.md):
   1. The title and the text are split into sentences once; each compiled regex runs once over the text.
+     Organisations are the gazetteer's, plus names the text treats as organisations (a corporate suffix or
+     prefix, an org noun before or after them, a recurring party of a deal), plus epithets ("the startup",
+     "der Konzern", "both companies") resolved to the organisation named before them.
   2. A sentence is evidence for a topic when it holds one of the topic's cues and the rule is met:
      pair   - two distinct organisations in the sentence or its neighbours, at least one in the sentence
               (or one known organisation and a named partner after "with/avec/mit/con/com..." );
@@ -15,7 +18,10 @@ How a label is decided (details in docs/classify.md):
   3. Its weight is the cue's weight, raised in the title and the lead, lowered when the partner or the AI
      signal is only in a neighbouring sentence, when the cue is negated, when the organisations are a list
      of examples or rivals, when a negative cue (lawsuit, regulation, review...) shares the sentence, or
-     when the sentence compares several vendors' models.
+     when the sentence compares several vendors' models; parties outside the gazetteer weigh less; an
+     own-model cue that is someone else's use of a model ("to train its own models" in a licensing deal)
+     counts little; an organisation launching a new model name or "a new language model" counts more; a
+     party named once, late, or after "unlike / a diferencia de" is background.
   4. The score is the strongest evidence plus a share of the rest; a negative-topic title (a review, a
      lawsuit...) without evidence of its own damps it. At or over the topic's threshold, the label is given.
 """
@@ -270,6 +276,7 @@ class _Scanner:
     terms sharing that prefix are tried there, anchored. Terms without a literal prefix are scanned apart."""
 
     def __init__(self, items: Sequence[tuple[TermParts, str]]) -> None:
+        self._keys = {key: _split_key(key) for _parts, key in items}
         by_key: dict[tuple[bool, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         misc: dict[str, list[str]] = defaultdict(list)
         for parts, key in items:
@@ -312,8 +319,8 @@ class _Scanner:
             for key, sources in misc.items()
         )
 
-    def scan(self, text: str) -> Iterable[tuple[int, int, str]]:
-        """(start, end, key) of every term found; keys as given ("c\x00invest", "l\x00ai_terms"...)."""
+    def scan(self, text: str) -> Iterable[tuple[int, int, tuple[str, str]]]:
+        """(start, end, key) of every term found; a key is a pair: ("c", "invest"), ("l", "ai_terms")..."""
         lowered = text.lower()
         if len(lowered) != len(text):  # a rare character that lowercases to two: keep offsets exact
             lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
@@ -323,10 +330,10 @@ class _Scanner:
                 for key, pattern in verify[d.lastgroup or ""]:
                     m = pattern.match(text, pos)
                     if m is not None:
-                        yield pos, m.end(), key
+                        yield pos, m.end(), self._keys[key]
         for key, pattern in self._misc:
             for m in pattern.finditer(text):
-                yield m.start(), m.end(), key
+                yield m.start(), m.end(), self._keys[key]
 
 
 def _prefixes_of(p: str, known: Mapping[str, object]) -> list[str]:
@@ -823,6 +830,7 @@ class Classifier:
             for g in t.cues
             if topics.cues[g].weight >= DEAL_CUE_WEIGHT
         }
+        self._model_groups = {g for g, spec in topics.cues.items() if spec.needs_model}
         self._all_langs = frozenset(topics.languages)
         self._ai_orgs = frozenset(o.name for o in topics.organisations if o.ai)
         self._lexicons: dict[frozenset[str], _Lexicon] = {}
@@ -914,11 +922,10 @@ class Classifier:
                 s.ai = True
         nouns: list[tuple[int, int]] = []
         pairs: list[tuple[int, int, str]] = []
-        for start, end, key in lex.scanner.scan(full):
+        for start, end, (kind, name) in lex.scanner.scan(full):
             s = at(start)
             if s is None:
                 continue
-            kind, name = key.split("\x00", 1)
             if kind == "c":
                 s.cues.setdefault(name, []).append((start, full[start:end]))
             elif kind == "n":
@@ -959,7 +966,7 @@ class Classifier:
         )
         self._resolve_references(full, sentences, lex, at, sorted(epithets))
         for s in sentences:
-            if s.cues and any(self.topics.cues[g].needs_model for g in s.cues):
+            if s.cues and not self._model_groups.isdisjoint(s.cues):
                 text = full[s.start : s.end]
                 s.unknown_models = (
                     names_in(s) if s.model_noun or s.model_word else _unknown_models(text, lex, False)
@@ -1010,7 +1017,7 @@ class Classifier:
             cands[f"{head} {full[start:end]}"].add("suffix")
         title = _title(full, sentences)
         for s in sentences:
-            if s.seg == 0 or not any(g in self._deal_groups for g in s.cues):
+            if s.seg == 0 or self._deal_groups.isdisjoint(s.cues):
                 continue
             text = full[s.start : s.end]
             partner = _named_partner(text, set(), lex)
@@ -1224,7 +1231,7 @@ class Classifier:
         title = _title(full, sentences)
         if topic.rule == "pair" and topic.joint_subject > 0:
             groups[_JOINT] = CueGroup(kind="alliance", weight=topic.joint_subject, terms={})
-        deal = [any(g in self._deal_groups for g in s.cues) for s in sentences]
+        deal = [not self._deal_groups.isdisjoint(s.cues) for s in sentences]
         for i, s in enumerate(sentences):
             s.deal_near = any(
                 deal[j] for j in (i - 1, i, i + 1) if 0 <= j < len(sentences) and sentences[j].seg == s.seg
@@ -1314,7 +1321,7 @@ class Classifier:
                 weight *= OWNER_BONUS
             if not spec.own and (first in owners or not owners) and _launches_new(s, hits[0][0], full, lex):
                 weight *= NEW_MODEL_BONUS  # "IBM has released Granite 5", "ha lanciato ... la nuova versione"
-            if any(g in self._deal_groups for g in s.cues):
+            if not self._deal_groups.isdisjoint(s.cues):
                 weight *= IN_DEAL_FACTOR
         return weight
 
@@ -1363,7 +1370,7 @@ class Classifier:
         # pair: rivals ("to rival Google and OpenAI", "beats models from Meta") are not partners, and a
         # company and its own unit ("Google" and "Google DeepMind") are one party
         rivals = _rivals(s, full, lex)
-        rivals |= {o for o in here + around if any(o.startswith(p + " ") for p in here + around)}
+        rivals |= _units(here + around)
         if rivals:
             here = [o for o in here if o not in rivals]
             around = [o for o in around if o not in rivals]
@@ -1497,6 +1504,17 @@ def _joint_mention(s: _Sentence, full: str) -> tuple[int, str] | None:
         ):
             return a0, full[a0:b1]
     return None
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    kind, _sep, name = key.partition("\x00")
+    return kind, name
+
+
+def _units(orgs: list[str]) -> set[str]:
+    """The organisations that are a unit of another one named ("Google DeepMind" next to "Google")."""
+    named = set(orgs)
+    return {o for o in named if " " in o and any(o[:i] in named for i, ch in enumerate(o) if ch == " ")}
 
 
 def _named_factor(s: _Sentence, orgs: list[str]) -> float:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -287,6 +288,16 @@ def _regex_parts(src: str) -> TermParts:
 
 def term_parts(term: str) -> list[TermParts]:
     """Parse one term of the mini syntax (see the module doc); a leading group gives several parts."""
+    return list(_parsed_term(term))
+
+
+@lru_cache(maxsize=16384)
+def _parsed_term(term: str) -> tuple[TermParts, ...]:
+    """term_parts, once per distinct term (a classifier compiles the same terms for several languages)."""
+    return tuple(_parse_term(term))
+
+
+def _parse_term(term: str) -> list[TermParts]:
     term = term.strip()
     if term.startswith("re:"):
         src = _check_regex(term[3:])

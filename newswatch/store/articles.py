@@ -166,25 +166,43 @@ def insert_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[ArticleRow]) 
 
 
 def update_article_texts(con: duckdb.DuckDBPyConnection, rows: Sequence[ArticleRow], now: datetime) -> None:
-    """An article changed in place: new text and hash, `changed_at` set; identity, cluster and story kept."""
-    for r in rows:
-        a = r.article
-        con.execute(
-            "UPDATE articles SET title = ?, author = coalesce(?, author), text = ?, summary = ?, "
-            "content_hash = ?, word_count = ?, feed_updated_at = ?, minhash = ?, story_features = ?, "
-            "changed_at = ?, extraction = ? WHERE id = ?",
-            [a.title, a.author, a.text, a.summary, a.content_hash, r.word_count, a.updated_at,
-             r.minhash, r.story_features, now, a.extraction, a.id],
-        )  # fmt: skip
-    ids = [r.article.id for r in rows]
-    if ids:
-        con.execute("DELETE FROM article_bands WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+    """An article changed in place: new text and hash, `changed_at` set; identity, cluster and story kept.
+    One statement for the whole batch (the values travel column by column, as in `insert_rows`)."""
+    if not rows:
+        return
+    columns: dict[str, tuple[str, list[object]]] = {
+        "id": ("VARCHAR", [r.article.id for r in rows]),
+        "title": ("VARCHAR", [r.article.title for r in rows]),
+        "author": ("VARCHAR", [r.article.author for r in rows]),
+        "text": ("VARCHAR", [r.article.text for r in rows]),
+        "summary": ("VARCHAR", [r.article.summary for r in rows]),
+        "content_hash": ("VARCHAR", [r.article.content_hash for r in rows]),
+        "word_count": ("INTEGER", [r.word_count for r in rows]),
+        "feed_updated_at": ("TIMESTAMPTZ", [r.article.updated_at for r in rows]),
+        "minhash": ("BLOB", [r.minhash for r in rows]),
+        "story_features": ("VARCHAR", [r.story_features for r in rows]),
+        "extraction": ("VARCHAR", [r.article.extraction for r in rows]),
+    }
+    values = ", ".join(f"unnest(?::{kind}[]) AS {name}" for name, (kind, _) in columns.items())
+    sets = ", ".join(f"{name} = v.{name}" for name in columns if name not in ("id", "author"))
+    con.execute(
+        f"UPDATE articles SET {sets}, author = coalesce(v.author, articles.author), changed_at = ? "
+        f"FROM (SELECT {values}) v WHERE articles.id = v.id",
+        [now, *(vals for _, vals in columns.values())],
+    )
+    ids = columns["id"][1]
+    con.execute("DELETE FROM article_bands WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
 
 
 def touch_feed_updated(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, datetime]]) -> None:
     """Remember the feed's <updated> for articles refetched without a change, so they are not refetched."""
-    for aid, when in rows:
-        con.execute("UPDATE articles SET feed_updated_at = ? WHERE id = ?", [when, aid])
+    if not rows:
+        return
+    con.execute(
+        "UPDATE articles SET feed_updated_at = v.w "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::TIMESTAMPTZ[]) AS w) v WHERE articles.id = v.id",
+        [[aid for aid, _ in rows], [when for _, when in rows]],
+    )
 
 
 def insert_bands(con: duckdb.DuckDBPyConnection, bands: Sequence[tuple[int, str]]) -> None:

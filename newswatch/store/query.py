@@ -30,7 +30,8 @@ def run_query(path: Path, sql: str, *, wait_s: float = DEFAULT_WAIT_S) -> QueryR
     con = connect_with_wait(path, read_only=True, wait_s=wait_s)
     try:
         # read-only covers the database; this covers the rest: no COPY TO/EXPORT into files, no reading
-        # local files (read_csv('/etc/...')), no ATTACH, no extensions (httpfs) — and it cannot be re-enabled
+        # local files (read_csv('/etc/...')), no ATTACH, no extensions (httpfs) — and it cannot be re-enabled.
+        # The price: a query cannot spill to disk, so one needing more than DuckDB's memory limit fails.
         con.execute("SET enable_external_access = false")
         cur = con.execute(sql)
         desc = cur.description or []

@@ -27,6 +27,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, corpus: Path) -> None
             history=HISTORY,
             empty_repeats=1,
             classify_rounds=1,
+            steady=False,  # the lingering-server runs are covered by test_prefect_linger.py
             workdir=tmp_path / "work",
             log=lambda _: None,
         )

@@ -1,9 +1,11 @@
-"""The fault matrix: one misbehaving source beside one healthy source in the same poll, per fault.
+"""The fault matrix: misbehaving sources beside a healthy source in the same poll, one test per fault.
 
 Every test checks the same four things: the run finishes, the healthy source's articles land, the fault
 is a clear one-line outcome in `fetches` (kind 'source' for the feed, 'page' for an article page), and
-nothing half-written remains (`assert_store_consistent`). Timeouts are scaled down (read 0.5 s, total
-1 s, per-page extraction 1-10 s) so the folder stays fast.
+nothing half-written remains (`assert_store_consistent`). The feed faults share one poll (each faulty
+feed its own source on its own server), the page faults another (one feed listing a fine page and every
+faulty one); the odd-content tests poll one hostile source each. Timeouts are scaled down (read 0.5 s,
+total 1 s, extraction 2-10 s per page) so the folder stays fast.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +144,6 @@ class FeedFault:
     install: Callable[[HostileServer, int], str]  # routes the fault; returns the feed URL
     outcome: Outcome
     fragment: str  # must appear in the recorded error line
-    config: dict[str, Any] = field(default_factory=dict)
 
 
 def _at(path: str, handler: Any) -> Callable[[HostileServer, int], str]:
