@@ -20,8 +20,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal

@@ -62,12 +62,12 @@ def test_real_extraction_matches_in_process(corpus: Path) -> None:
 def test_a_hanging_page_times_out_and_the_rest_go_on() -> None:
     pages = [("a", b"a", "u1"), ("h", b"hang", None), ("b", b"b", None), ("c", b"c", None), ("d", b"d", None)]
     started = time.monotonic()
-    results = _run(pages, page_timeout=1.0)
+    results = _run(pages, page_timeout=3.0)  # room for a fresh worker's start on a loaded machine
     elapsed = time.monotonic() - started
-    assert results["h"] == Extracted(text=None, error="extraction timed out after 1s")
+    assert results["h"] == Extracted(text=None, error="extraction timed out after 3s")
     assert [results[k].text for k in "abcd"] == ["A", "B", "C", "D"]
     assert results["a"].title == "u1"
-    assert elapsed < 10, elapsed
+    assert elapsed < 20, elapsed
 
 
 def test_a_worker_that_dies_costs_only_its_page() -> None:
