@@ -610,6 +610,10 @@ _WORDS_TEXT = {
     "determiners": "the a an la le l les un une el los las una uno il lo gli o os as um uma der die das ein "
     "eine",
     "relative": "die der das dem den des the la le el il lo a o que qui che which who that dont cuyo cuya",
+    # a determiner and up to three words before an org noun make an epithet ("the San Francisco start-up")
+    "epithet determiners": """the this that its la le cette ce cet du au der die das dem den des dieser
+        diese dieses diesem diesen zum zur vom beim im el esta este dicha dicho del al il lo questa questo
+        della dello dalla dal alla nella nel sulla sul a o essa esse da do na no pela pelo à ao""",
 }
 _ORG_SUFFIXES = frozenset(_WORDS_TEXT["suffixes"].split())
 _ORG_PREFIXES = frozenset(_WORDS_TEXT["prefixes"].split())
@@ -629,13 +633,9 @@ _AFFIXES = (  # scanned with the gazetteer, in the same pass: keys "affix\x00suf
     [(TermParts(w, r"(?![\w-])", True, True), "affix\x00suffix") for w in (*_ORG_SUFFIXES, *_DATA_CENTRES)]
     + [(TermParts(w, r"(?=\s)", True, True), "affix\x00prefix") for w in _ORG_PREFIXES]
 )
-_DETERMINER = re.compile(  # a determiner and up to three words before an org noun: an epithet
-    r"(?<![\w'’])(?:the|this|that|its|la|le|l['’]|cette|ce|cet|du|au|der|die|das|dem|den|des|dieser|diese|dieses|diesem|"
-    r"diesen|zum|zur|vom|beim|im|el|esta|este|dicha|dicho|del|al|il|lo|questa|questo|della|dello|dell['’]|dalla|dal|"
-    r"dall['’]|alla|all['’]|nella|nel|nell['’]|sulla|sul|a|o|essa|esse|da|do|na|no|pela|pelo|à|ao)"
-    r"(?:\s+|(?<=['’]))((?:[^\s.,;:!?]+\s+){0,3})$",
-    re.IGNORECASE,
-)
+_EPITHET_DETERMINERS = frozenset(_WORDS_TEXT["epithet determiners"].split())
+_ELIDED = re.compile(r"(?<![\w'’])(?:l|dell|dall|all|nell)['’]$", re.IGNORECASE)  # "l'entreprise"
+_PUNCTUATION = frozenset(".,;:!?")
 _NOUN_ENDINGS = (
     "ung",
     "heit",
@@ -704,7 +704,7 @@ def _looks_like_noun(name: str, full: str, lex: _Lexicon) -> bool:
     low = name.lower()
     if lex.german and low.endswith(_NOUN_ENDINGS) and len(name) > 4:
         return True
-    return low in full and re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", full) is not None
+    return _count_words(low, full, 1) > 0
 
 
 _PLURAL_MODELS = ("models", "modelle", "modèles", "modelos", "modelli", "llms", "chatbots", "assistants")
@@ -726,12 +726,31 @@ def _name_word(word: str, full: str, lex: _Lexicon) -> bool:
     return lex.org_nouns is None or not lex.org_nouns.fullmatch(word)
 
 
+_WORD_BEFORE = re.compile(rf"([{_UP}][a-zà-ÿ]+)\s+$")  # a capitalised word right before a position
+_COMMA = re.compile(r"\s*,\s*")
+
+
+def _occurrences(word: str, text: str) -> Iterable[int]:
+    """Where `word` stands as a whole word in `text` (not inside a longer word or a hyphenated one)."""
+    i = text.find(word)
+    while i >= 0:
+        j = i + len(word)
+        if (i == 0 or not (_is_word_char(text[i - 1]) or text[i - 1] == "-")) and (
+            j == len(text) or not _is_word_char(text[j])
+        ):
+            yield i
+        i = text.find(word, i + 1)
+
+
 def _surname(name: str, full: str, lex: _Lexicon) -> bool:
     """A single word that the article also writes after a first name ("Elon Musk ... Musk said"), not after a
     noun ("der Versicherer Allianz")."""
     if " " in name:
         return False
-    for m in re.finditer(rf"([{_UP}][a-zà-ÿ]+)\s+{re.escape(name)}(?![\w])", full):
+    for i in _occurrences(name, full):
+        m = _WORD_BEFORE.search(full, max(0, i - 24), i)
+        if m is None:
+            continue
         first = m.group(1)
         if (
             len(first) <= 10
@@ -741,6 +760,31 @@ def _surname(name: str, full: str, lex: _Lexicon) -> bool:
         ):
             return True
     return False
+
+
+def _epithet_start(full: str, lo: int, start: int) -> int | None:
+    """Where the determiner of an epithet starts: "the San Francisco | start-up", "l'|entreprise", "der
+    Münchner | Konzern" (a determiner, then at most three words that are neither function words nor
+    punctuated), or None."""
+    window = full[lo:start]
+    if window.endswith(("'", "’")):
+        m = _ELIDED.search(window)
+        return lo + m.start() if m else None
+    if not window or not window[-1].isspace():
+        return None
+    tokens = list(_TOKEN.finditer(window))[-4:]
+    for k in range(len(tokens) - 1, -1, -1):
+        word = tokens[k].group()
+        if _PUNCTUATION.intersection(word):
+            return None
+        if word.lower() in _EPITHET_DETERMINERS:
+            return lo + tokens[k].start()
+        if word.lower() in _FUNCTION or len(tokens) - k > 3:
+            return None
+    return None
+
+
+_TOKEN = re.compile(r"\S+")
 
 
 def _appositive_ok(between: str) -> bool:
@@ -757,7 +801,10 @@ def _appositive_ok(between: str) -> bool:
 
 def _is_product(name: str, full: str, lex: _Lexicon) -> bool:
     """The article calls the name a model or an assistant ("Lucie, l'IA française", "Hibiki, un modèle")."""
-    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}\s*,\s*", full):
+    for i in _occurrences(name, full):
+        m = _COMMA.match(full, i + len(name))
+        if m is None:
+            continue
         words = [w.strip(".,;:»”\"'’") for w in full[m.end() : m.end() + 60].split()[:4]]
         while words and words[0].lower() in _DETERMINERS:
             words = words[1:]
@@ -845,9 +892,11 @@ class Classifier:
         text = text or ""
         full = f"{title}\n\n{text}" if title else text
         body_offset = len(title) + 2 if title else 0
-        lexicon = self._lexicon_for(lang, full)
+        if lang not in self._all_langs:  # no hint: a clear function-word majority, or every lexicon
+            lang = guess_language(full, self._all_langs) if full else None
+        lexicon = self._lexicon_for(lang)
         sentences = _sentences(full, title, body_offset)
-        self._annotate(full, sentences, lexicon, lang if lang in self._all_langs else None)
+        self._annotate(full, sentences, lexicon, lang)
         subject = _subject(sentences) or _named_subject(title, full, title, lexicon)
         labels: list[str] = []
         scores: dict[str, float] = {}
@@ -965,6 +1014,12 @@ class Classifier:
             self._annotate_generic(full, sentences, lex, at, taken, lang, doc_models, nouns, affixes) + pairs
         )
         self._resolve_references(full, sentences, lex, at, sorted(epithets))
+        deal = [not self._deal_groups.isdisjoint(s.cues) for s in sentences]
+        for i, s in enumerate(sentences):
+            near = deal[i] or any(
+                deal[j] and sentences[j].seg == s.seg for j in (i - 1, i + 1) if 0 <= j < len(sentences)
+            )
+            s.deal_near = near
         for s in sentences:
             if s.cues and not self._model_groups.isdisjoint(s.cues):
                 text = full[s.start : s.end]
@@ -1068,10 +1123,10 @@ class Classifier:
         if am is not None and not possessive and _appositive_ok(am.group(2)):
             cands[am.group(1)].add("appos" if am.start() > s.start + 2 else "appos_start")
             return
-        dm = _DETERMINER.search(full, max(s.start, start - 48), start)
-        if dm is not None and not any(w.lower() in _FUNCTION for w in dm.group(1).split()):
+        at = _epithet_start(full, max(s.start, start - 48), start)
+        if at is not None:
             young = lex.startup_nouns is not None and lex.startup_nouns.fullmatch(full[start:end])
-            epithets.append((dm.start(), end, "lab" if young else "one"))
+            epithets.append((at, end, "lab" if young else "one"))
 
     def _accept_generic(
         self,
@@ -1231,11 +1286,6 @@ class Classifier:
         title = _title(full, sentences)
         if topic.rule == "pair" and topic.joint_subject > 0:
             groups[_JOINT] = CueGroup(kind="alliance", weight=topic.joint_subject, terms={})
-        deal = [not self._deal_groups.isdisjoint(s.cues) for s in sentences]
-        for i, s in enumerate(sentences):
-            s.deal_near = any(
-                deal[j] for j in (i - 1, i, i + 1) if 0 <= j < len(sentences) and sentences[j].seg == s.seg
-            )
         for i, s in enumerate(sentences):
             has_model = s.has_model(doc_ai)
             hits = [
@@ -1433,7 +1483,10 @@ _WORD = re.compile(r"[^\W\d_]+")
 def guess_language(text: str, candidates: frozenset[str]) -> str | None:
     """A language whose function words clearly dominate the first 400 words, or None when unsure (then the
     classifier uses every lexicon). Cheap on purpose: it only narrows the lexicons, it does not label."""
-    seen = Counter(m.group(0).lower() for m in itertools.islice(_WORD.finditer(text), 400))
+    words = _WORD.findall(text[:6000].lower())
+    if len(words) < 400 and len(text) > 6000:
+        words = _WORD.findall(text.lower())
+    seen = Counter(words[:400])
     counts = {lang: sum(seen[w] for w in words) for lang, words in _FUNCTION_SETS.items()}
     ranked = sorted(((c, lang) for lang, c in counts.items() if lang in candidates), reverse=True)
     if len(ranked) < 2 or ranked[0][0] < 20 or ranked[0][0] < 2 * ranked[1][0]:
@@ -1586,7 +1639,7 @@ def _launches_new(s: _Sentence, cue_pos: int, full: str, lex: _Lexicon) -> bool:
     if not s.mentions or min(s.mentions)[0] > cue_pos or not (s.ai or s.model_noun):
         return False  # "Renault presenta el nuevo modelo Clio" is a car: the sentence must be about AI
     after = full[min(s.mentions)[1] : min(s.end, cue_pos + 90)]  # the object may come before a final verb
-    if any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", after) for name in s.unknown_models):
+    if any(_words_in(name, after) for name in s.unknown_models):
         return True
     # "a new language model", not "el nuevo Clio, un modelo que incorpora un asistente de IA" (a car)
     return s.model_noun and lex.new_model is not None and lex.new_model.search(after) is not None
