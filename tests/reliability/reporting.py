@@ -46,7 +46,7 @@ def count_example(test: str) -> None:
     FUZZ_EXAMPLES[test] += 1
 
 
-def normalise(text: str | None, limit: int = 170) -> str:
+def normalise(text: str | None, limit: int = 200) -> str:
     """An outcome line fit for a table: ports hidden, one line, pipes escaped, shortened."""
     s = " ".join(_TMP.sub("…/", _PORT.sub(r"\1", text or "")).split()).replace("|", "\\|")
     return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -252,8 +252,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
                 "run", "store opens, nothing partial")  # fmt: skip
     when = ", ".join(f"{n} {k}" for k, n in spread.items())
     when += f"; {len(trials) - len(kills)} runs finished before their kill moment"
-    row.saw("ok", f"{len(kills)} kills in {chain} chains ({when}); store opened every time; every rerun "
-                  f"equal to an uninterrupted run ({len(expected)} articles)")  # fmt: skip
+    row.saw("ok", f"store opened after every kill, nothing partial; every rerun equal to an uninterrupted "
+                  f"run ({len(expected)} articles); {len(kills)} kills, {chain} chains: {when}")  # fmt: skip
     assert len(kills) >= KILLS
     assert max(t.delay for t in kills) - min(t.delay for t in kills) > baseline.seconds / 3  # spread out
 
