@@ -11,11 +11,14 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_sitename, extract_title
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
@@ -46,6 +49,9 @@ _PRECISE_DATE_XPATH = (
     " | //time[@itemprop='datePublished']/@datetime"
 )
 _MIN_YEAR = 1990
+_URL_HOST = re.compile(r"https?://(?:www\.|w[0-9]+\.)?([^/]+)")
+_SHORT_TEXT_CHARS = 500  # a fast-pass text shorter than this gets trafilatura's full run,
+_SHORT_TEXT_SHARE = 0.02  # and so does one shorter than this share of the page's visible text
 
 
 def decode_html(body: bytes) -> str:
@@ -164,33 +170,98 @@ def _one_line(s: str, limit: int = 200) -> str:
 def _extract_from_tree(tree: HtmlElement, url: str | None) -> Extracted:
     lang = extract_html_lang(tree)
     canonical = extract_canonical_url(tree, url)
-    precise_date = extract_published_at(tree)
-    doc = bare_extraction(
-        tree,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=True,
-        with_metadata=True,
-        # no "extensive" date search: its year-only guesses (a "© 2024" footer -> 2024-01-01) are worse
-        # than no date; the feed's date or the page's own meta tags are better sources
-        date_extraction_params=set_date_params(extensive=False),
-    )
-    if not isinstance(doc, Document) or not doc.text or not doc.text.strip():
-        title = _clean(doc.title) if isinstance(doc, Document) else None
+    text = _extract_text(tree, url)
+    meta = _extract_metadata(tree, canonical or url)
+    if not text:
         return Extracted(
-            text=None, title=title, lang=lang, canonical_url=canonical, error="no article text found"
+            text=None, title=meta.title, lang=lang, canonical_url=canonical, error="no article text found"
         )
-    text: str = doc.text
     return Extracted(
-        text=text.strip(),
-        title=_clean(doc.title),
-        author=_clean(doc.author),
-        published_at=precise_date or _day_to_utc(doc.date),
-        site_name=_clean(doc.sitename),
+        text=text,
+        title=meta.title,
+        author=meta.author,
+        published_at=extract_published_at(tree) or _day_to_utc(_find_day(tree, url)),
+        site_name=meta.sitename,
         lang=lang,
         canonical_url=canonical,
     )
+
+
+def _extract_text(tree: HtmlElement, url: str | None) -> str | None:
+    """The main text: trafilatura's own algorithm first (``fast``); its full run, which also tries
+    readability and jusText and keeps the best, only when that found little: under 500 characters, or
+    under 2 % of the page's visible text (a long article cut to its first paragraphs).
+
+    Measured on the 181 pages of the extraction benchmark and the 59 non-English pages: the full run on
+    every page costs 20.8 ms per page (mean token F1 0.965, snippets 161/172 in, 165/177 out); this
+    costs ~16 ms (F1 0.969, snippets the same), with the full run on one page in eight.
+    """
+    text = _bare_text(tree, url, fast=True)
+    if text is None or len(text) < _SHORT_TEXT_CHARS or len(text) < _SHORT_TEXT_SHARE * _visible_chars(tree):
+        text = _bare_text(tree, url, fast=False) or text
+    return text
+
+
+def _visible_chars(tree: HtmlElement) -> int:
+    body = tree.find(".//body")
+    return len(" ".join((body if body is not None else tree).text_content().split()))
+
+
+def _bare_text(tree: HtmlElement, url: str | None, *, fast: bool) -> str | None:
+    doc = bare_extraction(
+        tree,  # trafilatura works on a copy: the tree is reused for the second pass and the metadata
+        url=url,
+        fast=fast,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=False,
+    )
+    if not isinstance(doc, Document) or not doc.text:
+        return None
+    text: str = doc.text.strip()
+    return text or None
+
+
+@dataclass(frozen=True)
+class _Metadata:
+    title: str | None
+    author: str | None
+    sitename: str | None
+
+
+def _extract_metadata(tree: HtmlElement, url: str | None) -> _Metadata:
+    """Title, author and site name as trafilatura finds them in meta tags, JSON-LD and the title or h1
+    (the site name from the URL's host when nothing names it), without its search for author names in
+    the page body: that costs 7 ms on the pages that need it (half of them), for an author found on a
+    few more pages (a byline, "Reuters"); the feed's author is used when the page names none."""
+    try:
+        meta = extract_meta_json(tree, examine_meta(tree))
+        if not meta.title:
+            meta.title = extract_title(tree)
+        if not meta.sitename:
+            meta.sitename = extract_sitename(tree)
+        meta.clean_and_trim()
+    except Exception:  # a bug of the library on odd markup must not cost the article its text
+        return _Metadata(None, None, None)
+    author = meta.author if meta.author and " " in meta.author else None  # as trafilatura: "By" is no name
+    sitename = (meta.sitename or "").lstrip("@") or None
+    if sitename and "." not in sitename and not sitename[0].isupper():
+        sitename = sitename.title()  # as trafilatura: "cleveland" -> "Cleveland"
+    elif not sitename and url and (host := _URL_HOST.match(url)):
+        sitename = host[1]
+    return _Metadata(_clean(meta.title), _clean(author), _clean(sitename))
+
+
+def _find_day(tree: HtmlElement, url: str | None) -> str | None:
+    """htmldate's 'YYYY-MM-DD', without its "extensive" search: its year-only guesses (a "© 2024" footer
+    -> 2024-01-01) are worse than no date; the feed's date or the page's own meta tags are better."""
+    try:
+        # per call: the parameters carry today's date as the latest acceptable one
+        day = find_date(tree, url=url, **set_date_params(extensive=False))
+    except Exception:
+        return None
+    return day if isinstance(day, str) else None
 
 
 def _clean(value: str | None) -> str | None:

@@ -4,6 +4,8 @@ labelled.jsonl is the set the rules were first tuned on. heldout.jsonl was writt
 blind.jsonl by someone who never saw the rules; both served as development sets for the generalising rules of
 classifier 1.1 (organisations outside the gazetteer, epithets, deal phrasings, own-model frames, new model
 names, background and contrast), so their floors guard against regressions, they are no longer unseen.
+blind2.jsonl was written by someone who never saw the rules and has never been used to tune them: its floor
+is set below the score measured when it was first run, the honest estimate on unseen articles.
 Run with -s to see the per-language tables.
 """
 
@@ -27,6 +29,8 @@ LANGS = ("en", "fr", "de", "es", "it", "pt")
 LABELLED_FLOOR = {"ai_partnership": 0.95, "inhouse_model": 0.95}
 HELDOUT_FLOOR = {"ai_partnership": 0.95, "inhouse_model": 0.93}
 BLIND_FLOOR = {"ai_partnership": 0.95, "inhouse_model": 0.95}
+# blind2, never tuned on: 0.911 / 0.939 (micro 0.925) with 1.1.0, 0.888 micro with 1.0.0.
+BLIND2_FLOOR = {"ai_partnership": 0.88, "inhouse_model": 0.9}
 LANGUAGE_FLOOR = 0.9  # micro F1 of every language, labelled and blind sets
 
 
@@ -54,6 +58,11 @@ def blind() -> EvalReport:
     return _report("blind.jsonl")
 
 
+@pytest.fixture(scope="module")
+def blind2() -> EvalReport:
+    return _report("blind2.jsonl")
+
+
 @pytest.mark.parametrize("label", LABELS)
 def test_labelled_f1_floor(labelled: EvalReport, label: str) -> None:
     assert labelled.per_label[label].f1 >= LABELLED_FLOOR[label], render_report(labelled, show_mistakes=True)
@@ -67,6 +76,11 @@ def test_heldout_f1_floor(heldout: EvalReport, label: str) -> None:
 @pytest.mark.parametrize("label", LABELS)
 def test_blind_f1_floor(blind: EvalReport, label: str) -> None:
     assert blind.per_label[label].f1 >= BLIND_FLOOR[label], render_report(blind, show_mistakes=True)
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_blind2_f1_floor(blind2: EvalReport, label: str) -> None:
+    assert blind2.per_label[label].f1 >= BLIND2_FLOOR[label], render_report(blind2, show_mistakes=True)
 
 
 @pytest.mark.parametrize("name", ["labelled", "blind"])
@@ -91,7 +105,7 @@ def _lines(name: str) -> list[dict[str, object]]:
     ]
 
 
-@pytest.mark.parametrize("name", ["labelled.jsonl", "heldout.jsonl", "blind.jsonl"])
+@pytest.mark.parametrize("name", ["labelled.jsonl", "heldout.jsonl", "blind.jsonl", "blind2.jsonl"])
 def test_dataset_shape(name: str) -> None:
     """The sets stay what the guideline (data/README.md) says: six languages, real-length articles, many
     hard negatives, every line with id, lang, title, text, labels and note."""
@@ -101,7 +115,7 @@ def test_dataset_shape(name: str) -> None:
     assert set(langs) == set(LANGS)
     assert min(langs.values()) >= (30 if name == "labelled.jsonl" else 9)
     negatives = [r for r in rows if not r["labels"]]
-    assert len(negatives) >= (1 / 3 if name == "blind.jsonl" else 0.4) * len(rows)  # blind: 66 of 180
+    assert len(negatives) >= (1 / 3 if name.startswith("blind") else 0.4) * len(rows)  # blind: 66 of 180
     hard = [
         r
         for r in negatives
@@ -117,7 +131,7 @@ def test_dataset_shape(name: str) -> None:
         assert len(rows) >= 250
 
 
-@pytest.mark.parametrize("name", ["heldout.jsonl", "blind.jsonl"])
+@pytest.mark.parametrize("name", ["heldout.jsonl", "blind.jsonl", "blind2.jsonl"])
 def test_sets_do_not_overlap_labelled(name: str) -> None:
     labelled = {(r["title"], r["text"]) for r in _lines("labelled.jsonl")}
     assert not [r["id"] for r in _lines(name) if (r["title"], r["text"]) in labelled]

@@ -2,8 +2,9 @@
 
 1. article-extraction-benchmark (181 pages with gold article text): mean token-level F1 of
    `extract_article(...).text` against `articleBody`. Tokens are lower-case `\\w+` words, compared as
-   bags (multisets), as trafilatura's own evaluation does. Measured 0.965 (plain
-   `trafilatura.extract(favor_precision=True)`: 0.957; with `include_comments=False` as we run it: 0.965).
+   bags (multisets), as trafilatura's own evaluation does. Measured 0.969 (plain
+   `trafilatura.extract(favor_precision=True)`: 0.957; its full run with `include_comments=False` on every
+   page: 0.965; newswatch runs the fast pass first and the full run only when that finds little).
 2. pages/ (59 non-English pages, trafilatura's evaldata): the share of "with" snippets found in the
    text and of "without" (boilerplate) snippets kept out of it. Measured 161/172 and 165/177.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from newswatch.extract_pool import extract_many
 
-BENCHMARK_F1_FLOOR = 0.96
+BENCHMARK_F1_FLOOR = 0.965
 WITH_SNIPPETS_FLOOR = 0.93
 WITHOUT_SNIPPETS_FLOOR = 0.93
 _WORD = re.compile(r"\w+")
