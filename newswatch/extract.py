@@ -171,11 +171,9 @@ def _extract_from_tree(tree: HtmlElement, url: str | None) -> Extracted:
     lang = extract_html_lang(tree)
     canonical = extract_canonical_url(tree, url)
     text = _extract_text(tree, url)
+    if not text:  # no metadata either: the title of a page without an article ("Menu") is no title
+        return Extracted(text=None, lang=lang, canonical_url=canonical, error="no article text found")
     meta = _extract_metadata(tree, canonical or url)
-    if not text:
-        return Extracted(
-            text=None, title=meta.title, lang=lang, canonical_url=canonical, error="no article text found"
-        )
     return Extracted(
         text=text,
         title=meta.title,

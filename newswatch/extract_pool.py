@@ -1,7 +1,9 @@
 """Extraction on all cores, with a per-page time limit that holds even when a page hangs the parser.
 
 `ExtractPool` keeps worker processes alive between calls (a poll session extracts many batches) and
-runs each page in one of them:
+runs each page in one of them: `extract` gives each page's `Extracted`; `analyse` runs the whole of
+`newswatch.analyse.analyse_page` there (extraction, the article, its language and fingerprints), so
+that the per-page work after extraction uses every core too:
 
 - workers come from the multiprocessing "forkserver" context: the pipeline runs in threads, and
   forking a threaded process is unsafe; the fork server is a clean single-threaded process that
@@ -27,20 +29,25 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from newswatch.analyse import Analysed, ExtractFn, PageJob, analyse_page
 from newswatch.extract import extract_article
 from newswatch.model import Extracted
 
 log = logging.getLogger("newswatch.extract_pool")
 
 Page = tuple[str, bytes, str | None]  # (key, html, url)
-ExtractFn = Callable[[bytes, str | None], Extracted]
+Job = tuple[str, PageJob]  # (key, what to analyse)
+# What a worker sends back for a key; the pool itself answers with an Extracted error when a worker runs
+# out of time or dies.
+Result = Extracted | Analysed
+__all__ = ["Analysed", "ExtractFn", "ExtractPool", "Job", "Page", "PageJob", "Result", "extract_many"]
 
 # Imported once by the fork server, so that a new worker is a cheap fork. Each worker still re-runs the
 # parent's main script as __mp_main__ (CPython 3.11's forkserver never preloads __main__, although it
@@ -61,7 +68,8 @@ def _context() -> ForkServerContext | SpawnContext:
 
 
 def _worker_main(conn: Connection, fn: ExtractFn) -> None:
-    """Worker loop: (key, html, url) in, (key, Extracted) out, until None or the parent goes away."""
+    """Worker loop: (key, html, url) in, (key, Extracted) out, or (key, PageJob) in, (key, Analysed) out,
+    until None or the parent goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     while True:
         try:
@@ -70,9 +78,9 @@ def _worker_main(conn: Connection, fn: ExtractFn) -> None:
             return
         if task is None:
             return
-        key, html, url = task
+        key, *payload = task
         try:
-            result = fn(html, url)
+            result: Result = analyse_page(payload[0], fn) if len(payload) == 1 else fn(*payload)
         except Exception as exc:
             result = Extracted(text=None, error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
         try:
@@ -118,18 +126,27 @@ class ExtractPool:
 
     def extract(self, pages: Sequence[Page]) -> dict[str, Extracted]:
         """key -> Extracted for every page (a repeated key is extracted once)."""
+        results = self._run_all(pages)
+        return {key: r if isinstance(r, Extracted) else _unexpected(r) for key, r in results.items()}
+
+    def analyse(self, jobs: Sequence[Job]) -> dict[str, Result]:
+        """key -> Analysed for every job (a repeated key is done once), or an `Extracted` error when the
+        job ran out of time or its worker died."""
+        return self._run_all(jobs)
+
+    def _run_all(self, tasks: Sequence[Page] | Sequence[Job]) -> dict[str, Result]:
         with self._lock:
             if self._closed:
                 raise RuntimeError("ExtractPool is closed")
-            todo: deque[Page] = deque()
+            todo: deque[Page | Job] = deque()
             seen: set[str] = set()
-            for page in pages:
-                if page[0] not in seen:
-                    seen.add(page[0])
-                    todo.append(page)
-            results: dict[str, Extracted] = {}
+            for task in tasks:
+                if task[0] not in seen:
+                    seen.add(task[0])
+                    todo.append(task)
+            results: dict[str, Result] = {}
             self._run(todo, results)
-            return {key: results[key] for key in dict.fromkeys(p[0] for p in pages)}
+            return {key: results[key] for key in dict.fromkeys(t[0] for t in tasks)}
 
     def close(self) -> None:
         with self._lock:
@@ -140,7 +157,7 @@ class ExtractPool:
 
     # -- scheduling ---------------------------------------------------------------------------------
 
-    def _run(self, todo: deque[Page], results: dict[str, Extracted]) -> None:
+    def _run(self, todo: deque[Page | Job], results: dict[str, Result]) -> None:
         busy: list[_Worker] = []
         try:
             while todo or busy:
@@ -158,7 +175,7 @@ class ExtractPool:
             for worker in busy:
                 self._stop(worker, kill=True)
 
-    def _dispatch(self, todo: deque[Page], busy: list[_Worker], results: dict[str, Extracted]) -> None:
+    def _dispatch(self, todo: deque[Page | Job], busy: list[_Worker], results: dict[str, Result]) -> None:
         """Hand pages to idle (or new) workers until every worker is busy or no page is left."""
         failed_sends = 0
         while todo and (self._idle or len(busy) < self.size):
@@ -171,8 +188,8 @@ class ExtractPool:
             failed_sends += 1  # the worker was dead before it got the page: the page is not to blame
             todo.appendleft(page)
             if failed_sends >= _MAX_FAILED_SENDS:
-                for key, _, _ in todo:
-                    results[key] = Extracted(text=None, error="extraction workers do not start")
+                for task in todo:
+                    results[task[0]] = Extracted(text=None, error="extraction workers do not start")
                 todo.clear()
 
     def _start(self) -> _Worker:
@@ -182,10 +199,10 @@ class ExtractPool:
         child.close()
         return _Worker(process, parent)
 
-    def _send(self, worker: _Worker, page: Page) -> bool:
-        key, html, url = page
+    def _send(self, worker: _Worker, task: Page | Job) -> bool:
+        key = task[0]
         try:
-            worker.conn.send((key, html, url))
+            worker.conn.send(task)
         except (OSError, EOFError, ValueError):
             self._stop(worker, kill=True)
             return False
@@ -199,14 +216,14 @@ class ExtractPool:
         handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
         wait(handles, timeout=timeout)
 
-    def _collect(self, worker: _Worker) -> tuple[str, Extracted] | None:
+    def _collect(self, worker: _Worker) -> tuple[str, Result] | None:
         """The worker's result, or an error result if it died or ran out of time; None while it works."""
         assert worker.key is not None
         key = worker.key
         try:
             if worker.conn.poll():
                 got_key, result = worker.conn.recv()
-                if got_key == key and isinstance(result, Extracted):
+                if got_key == key and isinstance(result, Extracted | Analysed):
                     return key, result
                 return key, Extracted(text=None, error="extraction worker answered out of turn")
         except (EOFError, OSError):
@@ -244,11 +261,15 @@ class ExtractPool:
             worker.process.close()
 
 
+def _unexpected(result: Result) -> Extracted:
+    return Extracted(text=None, error=f"extraction worker answered with a {type(result).__name__}")
+
+
 def _timed_out(seconds: float) -> Extracted:
     return Extracted(text=None, error=f"extraction timed out after {seconds:g}s")
 
 
-def _is_fatal(result: Extracted) -> bool:
+def _is_fatal(result: Result) -> bool:
     """Timeouts and deaths end the worker; an ordinary extraction error does not."""
     error = result.error or ""
     return error.startswith(("extraction timed out", "extraction worker"))

@@ -1,8 +1,8 @@
 """Plain-Python composition of the stages: what the Prefect flow calls, one source at a time.
 
 A poll of one source: fetch (conditional GET, body-hash skip) → discover entries → skip the articles
-already stored → fetch the new pages (polite, concurrent) → extract (process pool) → assemble →
-fingerprint and classify → one write transaction. A failure anywhere becomes the source's outcome,
+already stored → fetch the new pages (polite, concurrent) → extract, assemble and fingerprint (process
+pool, every core) → classify → one write transaction. A failure anywhere becomes the source's outcome,
 recorded in `fetches`; it never stops the other sources.
 """
 
@@ -18,16 +18,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from newswatch.assemble import build_article, entry_key
+from newswatch.analyse import Analysed, PageJob, analyse_page
+from newswatch.assemble import entry_key
 from newswatch.classify import Classification, Classifier
-from newswatch.clustering import Prepared, prepare_article
+from newswatch.clustering import Prepared
 from newswatch.config import Config, SourceConfig
 from newswatch.extract import extract_article
-from newswatch.extract_pool import ExtractFn, ExtractPool
+from newswatch.extract_pool import ExtractFn, ExtractPool, Result
 from newswatch.feeds import parse_feed
 from newswatch.fetch import Fetcher, Resolver
 from newswatch.folders import load_folder
-from newswatch.model import Discovery, Entry, Extracted, FetchRecord, FetchResult, Outcome, SourceReport
+from newswatch.model import Discovery, Entry, FetchRecord, FetchResult, Outcome, SourceReport
 from newswatch.pages import parse_listing_page
 from newswatch.persist import Sighting, WriteResult, write_batch
 from newswatch.reclassify import classifier_for
@@ -69,7 +70,7 @@ class _Page:
     key: str
     fetched: FetchResult | None = None
     html: bytes | None = None
-    extracted: Extracted | None = None
+    analysed: Analysed | None = None
     from_page: bool = False  # extracted from the page (or local file) itself, not the feed's HTML
 
 
@@ -277,23 +278,40 @@ class PollSession:
         if p.fetched.ok:
             p.html = p.fetched.body
 
-    def _extract(self, pages: Sequence[_Page]) -> None:
-        jobs = [(p.key, p.html, (p.fetched.final_url if p.fetched else None) or p.entry.url)
-                for p in pages if p.html is not None]  # fmt: skip
-        feed_html = [(p.key + "#feed", p.entry.content_html.encode("utf-8"), p.entry.url)
-                     for p in pages if p.html is None and p.entry.content_html]  # fmt: skip
-        results = self.extractor.extract([*jobs, *feed_html]) if (jobs or feed_html) else {}
+    def _analyse(self, pages: Sequence[_Page], source: SourceConfig, now: datetime) -> None:
+        """Extract, assemble and fingerprint the pages on every core (`newswatch.analyse`)."""
+        jobs = [(p.key, self._job(p, source, now)) for p in pages]
+        results = self.extractor.analyse(jobs) if jobs else {}
         for p in pages:
-            p.extracted = results.get(p.key) or results.get(p.key + "#feed")
+            p.analysed = self._analysed(p, results.get(p.key), source, now)
             # the page bytes are not needed any more: a big batch must not hold them all until its write
             p.from_page, p.html = p.html is not None, None
             if p.fetched is not None and p.fetched.body:
                 p.fetched = replace(p.fetched, body=b"")
 
-    def _pipelined(self, pages: Sequence[_Page]) -> Iterator[list[_Page]]:
-        """The pages, fetched and (the usable ones) extracted, chunk by chunk and in order, with the
-        stages overlapping: while the caller works on one chunk (language, fingerprints, labels: CPU in
-        this process), the next chunk is extracted on every core and the one after it is fetched."""
+    def _job(self, p: _Page, source: SourceConfig, now: datetime) -> PageJob:
+        final = p.fetched.final_url if (p.fetched and p.fetched.ok) else None
+        html, url = p.html, final or p.entry.url
+        if html is None and p.entry.content_html:  # no page (a failure kept for good): the feed's HTML
+            html, url = p.entry.content_html.encode("utf-8"), p.entry.url
+        return PageJob(
+            entry=p.entry, html=html, url=url, source=source.name, fetched_at=now, dedupe=self.config.dedupe,
+            final_url=final, source_lang=source.lang, min_text_chars=self.config.extract.min_text_chars,
+        )  # fmt: skip
+
+    def _analysed(self, p: _Page, result: Result | None, source: SourceConfig, now: datetime) -> Analysed:
+        """A worker's result; when the worker ran out of time or died, the article is built here from
+        what the feed gave, with the extraction error recorded."""
+        if isinstance(result, Analysed):
+            return result
+        job = replace(self._job(p, source, now), html=None)
+        done = analyse_page(job)
+        return Analysed(result, done.prepared)
+
+    def _pipelined(self, pages: Sequence[_Page], source: SourceConfig, now: datetime) -> Iterator[list[_Page]]:
+        """The pages, fetched and (the usable ones) analysed, chunk by chunk and in order, with the
+        stages overlapping: while the caller works on one chunk (labels: CPU in this process), the next
+        chunk is analysed on every core and the one after it is fetched."""
         size = _CHUNK_PER_WORKER * self.extractor.size
         chunks = [list(pages[i : i + size]) for i in range(0, len(pages), size)]
         fetching: list[list[Future[None]]] = []
@@ -305,7 +323,7 @@ class PollSession:
         def extract(k: int) -> list[_Page]:
             for f in fetching[k]:
                 f.result()
-            self._extract([p for p in chunks[k] if _is_usable(p)])
+            self._analyse([p for p in chunks[k] if _is_usable(p)], source, now)
             return chunks[k]
 
         extracting: deque[Future[list[_Page]]] = deque()
@@ -346,7 +364,7 @@ class PollSession:
         classifications: dict[str, Classification] = {}
         retry_later = False
         now = self.now()
-        for chunk in self._pipelined(todo):
+        for chunk in self._pipelined(todo, source, now):
             for p in chunk:
                 f = p.fetched
                 if f is not None and not f.ok:
@@ -354,25 +372,22 @@ class PollSession:
                     failure_records.append(self._page_record(source, f))
                     report.page_errors.append(one_line(f.error or str(f.outcome)))
                     retry_later = retry_later or is_transient(f)
-                if not _is_usable(p):
+                if not _is_usable(p) or p.analysed is None:
                     continue  # transient (or refused): not stored, tried again next poll
                 # a page gone for good is kept with what the feed gave
-                final = p.fetched.final_url if (p.fetched and p.fetched.ok) else None
-                if p.extracted is not None and p.extracted.error and p.from_page:
-                    error = one_line(f"{p.entry.url}: {p.extracted.error}")
+                if p.analysed.error and p.from_page:
+                    error = one_line(f"{p.entry.url}: {p.analysed.error}")
                     parse_records.append(FetchRecord(source=source.name, url=p.entry.url, started_at=now,
                                                      outcome=Outcome.PARSE_ERROR, error=error))  # fmt: skip
-                a = build_article(
-                    p.entry, p.extracted, source=source.name, fetched_at=now, final_url=final,
-                    source_lang=source.lang, min_text_chars=self.config.extract.min_text_chars,
-                )  # fmt: skip
-                if a is None:
+                prep = p.analysed.prepared
+                if prep is None:
                     continue
+                a = prep.article
                 if p.entry.url:
                     sightings.append(Sighting(a.id, canonicalize_url(p.entry.url)))
                 if a.id != p.key:
                     sightings.append(Sighting(a.id, a.canonical_url))
-                prepared.append(prepare_article(a, self.config.dedupe))
+                prepared.append(prep)
                 classifications[a.id] = self.classifier.classify(a.title, a.text, a.lang)
         page_records = [*failure_records, *parse_records]
         record = FetchRecord(

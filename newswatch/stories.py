@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 FEATURES_VERSION = 1
 
@@ -122,9 +122,6 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"”’»)\]]*$")
 _OPENERS = "\"'“‘«„([{¿¡—–-"
 _CLOSERS = "\"'”’»)]},.;:!?…—–-"
-_ORDINAL_OR_UNIT = re.compile(
-    r"^\d+(?:[.,]\d+)?(?:st|nd|rd|th|er|e|eme|ème|º|ª|h|k|m|b|bn|tn|p|x|gw|mw|km|kg|gb|tb|s|%)?$", re.I
-)
 
 # --- numbers ---------------------------------------------------------------------------------------
 
@@ -165,8 +162,34 @@ _CURRENCY = (
 _PERCENT = r"%|per\s?cent|percent|pour\s?cent|prozent|por\s?ciento|per\s?cento|por\s?cento"
 _UNITS = {"gw": r"gigawatts?|gigavatios?|gw", "param": r"param[eè]t(?:er|re|ro|ri|ros)s?|par[âa]metros"}
 _NUM_CORE = r"\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
-_NUMWORD_RE = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """An alternation of `words` as a prefix tree ("c(?:ent|inq)"): the regex engine tries a handful of
+    letters at each word start instead of every word."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and "" not in node else f"(?:{'|'.join(branches)})"
+        return f"{body}?" if "" in node else body
+
+    return emit(tree)
+
+
+# A number word is matched whole (a non-word character must follow), so at most one word fits at a
+# place and the order of the alternation does not matter: a prefix tree matches exactly like a list.
+_NUMWORD_RE = _trie_pattern(list(_NUMBER_WORDS))
 _SCALE_RE = "|".join(f"(?:{pattern})" for pattern, _ in _SCALES)
+_SCALE_PATTERNS = [(re.compile(pattern), mult) for pattern, mult in _SCALES]
+_GIGAWATTS = re.compile(_UNITS["gw"], re.I)
 _NUMBER_RE = re.compile(
     rf"""
     (?<![\w.,\-/])
@@ -184,6 +207,8 @@ _NUMBER_RE = re.compile(
 
 def _fold(text: str) -> str:
     """Casefold and strip accents: the form every key is compared in."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
 
@@ -209,8 +234,8 @@ def _parse_decimal(raw: str, lang: str | None) -> float | None:
 
 def _scale_of(word: str, lang: str | None) -> float:
     low = _fold(word)
-    for pattern, mult in _SCALES:
-        if re.fullmatch(pattern, low):
+    for pattern, mult in _SCALE_PATTERNS:
+        if pattern.fullmatch(low):
             if mult < 0:
                 return 1e12 if lang in _LONG_BILLION else 1e9
             return mult
@@ -234,14 +259,22 @@ def extract_numbers(text: str, lang: str | None = None) -> frozenset[str]:
     "3.75 Prozent" -> "3.75%"; "10 GW", "zehn Gigawatt" -> "10gw". Bare numbers count only from 1,000 up
     and never as years (1900-2100); small numbers need a scale, a currency, a percent sign or a unit.
     """
+    return _extract_numbers_nfkc(unicodedata.normalize("NFKC", text), lang)
+
+
+def _extract_numbers_nfkc(text: str, lang: str | None) -> frozenset[str]:
+    """`extract_numbers` of a text already in NFKC form."""
     out: set[str] = set()
-    for m in _NUMBER_RE.finditer(unicodedata.normalize("NFKC", text)):
+    for m in _NUMBER_RE.finditer(text):
         word, num = m.group("word"), m.group("num")
         if word is not None:
-            value: float | None = _NUMBER_WORDS[_fold(word)]
+            folded = _fold(word)
+            # the regex matches case-insensitively, so a Turkish dotless ı ("sıx") can match "six" and
+            # fold to a word that is no number word
+            value: float | None = _NUMBER_WORDS.get(folded)
             if not (m.group("scale") or m.group("pct") or m.group("unit")):
-                continue
-            if _fold(word) == "a" and not m.group("scale"):
+                continue  # "one", "un": only with a scale, a percent sign or a unit
+            if folded == "a" and not m.group("scale"):
                 continue
         else:
             value = _parse_decimal(num, lang)
@@ -258,7 +291,7 @@ def extract_numbers(text: str, lang: str | None = None) -> frozenset[str]:
             value *= _scale_of(scale, lang)
         if m.group("pct"):
             out.add(_fmt(value) + "%")
-        elif m.group("unit") and re.fullmatch(_UNITS["gw"], m.group("unit"), re.I):
+        elif m.group("unit") and _GIGAWATTS.fullmatch(m.group("unit")):
             out.add(_fmt(value) + "gw")
         elif att or scale or has_cur or _large_count(value, num):
             out.add(_fmt(value))
@@ -267,59 +300,121 @@ def extract_numbers(text: str, lang: str | None = None) -> frozenset[str]:
 
 # --- entities --------------------------------------------------------------------------------------
 
+_QUOTE_OPENERS = '"“«„¿¡—–'  # an opening quote or dialogue dash starts a sentence
+_STRONG, _ACRONYM, _PLAIN = 0, 1, 2  # kinds of entity pieces (see `_Word.pieces`)
+_VERSION = re.compile(r"\d{1,2}(?:\.\d{1,2})?[a-z]?")
 
-@dataclass(frozen=True)
-class _Chunk:
+
+class _Word(NamedTuple):
+    """What a word's core says on its own, whatever its neighbours (computed once per distinct core)."""
+
+    plain: bool  # an ordinary lowercase word: never part of a name
+    pieces: tuple[tuple[int, str], ...]  # (kind, key) to count; _PLAIN keys go by sentence position
+    name_word: bool  # capitalised, not a stopword, no digit: may be part of a multi-word name
+    germanic: bool  # a name word that looks like a German common noun ("Konzernchef")
+    version_head: bool  # a name that a version number may follow ("Llama 3.1")
+    determiner: bool  # German "der", "eine", ...: the next word is after a determiner
+
+
+class _Token(NamedTuple):
+    """One whitespace-separated token on its own: its core and the punctuation around it."""
+
     core: str  # the word without surrounding punctuation, elision or possessive
-    starts_sentence: bool
-    break_before: bool  # punctuation before it: a name run cannot continue into it
-    break_after: bool  # punctuation after it ends a name run
-    after_determiner: bool  # German: "der", "eine", ... right before it
+    word: _Word | None  # None when only punctuation is left
+    quote_start: bool  # opens with a quote or dash: starts a sentence
+    opens: bool  # punctuation before the word
+    closes: bool  # punctuation after the word
+    ends_sentence: bool  # the next token starts a sentence
 
 
-def _chunks(text: str, german: bool = False) -> list[_Chunk]:
+_PLAIN_WORD = _Word(True, (), False, False, False, False)
+_PLAIN_DETERMINER = _Word(True, (), False, False, False, True)
+
+# (core, word, starts_sentence, break_before, break_after, after_determiner): one word of the text in
+# its place. A break (punctuation) before or after a word ends a name run there.
+_Chunk = tuple[str, _Word, bool, bool, bool, bool]
+
+
+@lru_cache(maxsize=1 << 13)
+def _token(raw: str) -> _Token:
+    """Split a token into its core and the punctuation around it (cached: tokens repeat)."""
+    opens = raw[0] in _OPENERS
+    closes = raw[-1] in _CLOSERS
+    core = raw.strip(_OPENERS).rstrip(_CLOSERS)
+    if "'" in core or "’" in core:  # elision, possessive
+        core = _ELISION.sub("", core)
+        core = _POSSESSIVE.sub("", core) if not core.isupper() else core.rstrip("'’")
+    ends_sentence = closes and bool(_SENTENCE_END.search(raw))
+    word = _word(core) if core else None
+    return _Token(core, word, opens and raw[0] in _QUOTE_OPENERS, opens, closes, ends_sentence)
+
+
+@lru_cache(maxsize=1 << 13)
+def _word(core: str) -> _Word:
+    """Classify a word's core once: plain word, entity pieces, name word, German noun, version head."""
+    determiner = core.lower() in _GERMAN_DETERMINERS
+    if core.isalpha() and core.islower():  # the common case: an ordinary word
+        return _PLAIN_DETERMINER if determiner else _PLAIN_WORD
+    head = normalize_entity(core)
+    strong = _is_strong(core)
+    name_word = _is_capitalised(core) and head not in _STOP and not _has_digit(core) and len(head) > 1
+    germanic = name_word and _germanic_common_noun(head)
+    return _Word(False, _entity_pieces(core, strong), name_word, germanic, name_word or strong, determiner)
+
+
+def _chunks(text: str, german: bool = False) -> tuple[list[_Chunk], list[int]]:
+    """The words of the text with their sentence and punctuation context, line by line, and the
+    positions of those that are not plain lowercase words (the only ones that can name something)."""
     chunks: list[_Chunk] = []
-    prev_fold = ""
+    marked: list[int] = []
+    after_det = False  # German: the previous word is a determiner
     for line in text.splitlines():
         new_sentence = True
         for raw in line.split():
-            lead = len(raw) - len(raw.lstrip(_OPENERS))
-            core = raw.strip(_OPENERS).rstrip(_CLOSERS)
-            core = _ELISION.sub("", core)
-            core = _POSSESSIVE.sub("", core) if not core.isupper() else core.rstrip("'’")
-            starts = new_sentence or (lead > 0 and raw[0] in '"“«„¿¡—–')
-            trail = raw[len(raw.rstrip(_CLOSERS)) :]
-            if core:
-                det = german and prev_fold in _GERMAN_DETERMINERS
-                chunks.append(_Chunk(core, starts, starts or lead > 0, bool(trail), det))
-                prev_fold = core.lower() if german else ""
-            new_sentence = bool(_SENTENCE_END.search(raw))
-    return chunks
+            if raw.isalpha() and raw.islower():  # the common case: an ordinary word, no punctuation
+                # (a chunk's word is never asked whether it is a determiner: `after_det` carries that)
+                chunks.append((raw, _PLAIN_WORD, new_sentence, new_sentence, False, after_det))
+                after_det = german and raw in _GERMAN_DETERMINERS
+                new_sentence = False
+                continue
+            core, word, quote_start, opens, closes, ends_sentence = _token(raw)
+            if word is not None:
+                if not word.plain:
+                    marked.append(len(chunks))
+                starts = new_sentence or quote_start
+                chunks.append((core, word, starts, starts or opens, closes, after_det))
+                after_det = german and word.determiner
+            new_sentence = ends_sentence
+    return chunks, marked
 
 
 def _has_digit(s: str) -> bool:
-    return any(c.isdigit() for c in s)
+    return not s.isalpha() and any(c.isdigit() for c in s)
 
 
 def _is_strong(core: str) -> bool:
     """Model names with digits (GPT-4o, MAI-1, H100), CamelCase (OpenAI, xAI, iPhone): names anywhere."""
     if not core[0].isalpha():
-        return False
+        return False  # "10th", "3,5": numbers, ordinals, units
     if _has_digit(core):
-        return any(c.isalpha() for c in core) and not _ORDINAL_OR_UNIT.match(core)
-    letters = [c for c in core if c.isalpha()]
-    if _is_acronym(core):
+        return True  # a letter first, then a digit
+    if "-" in core:
         return False
+    letters = core if core.isalpha() else "".join(c for c in core if c.isalpha())
+    if letters[1:].islower():
+        return False  # "Microsoft": no capital after the first letter (the common case)
     inner_upper = any(c.isupper() for c in letters[1:])
-    return inner_upper and any(c.islower() for c in letters) and "-" not in core
+    return inner_upper and any(c.islower() for c in letters) and not _is_acronym(core)
 
 
 def _is_acronym(core: str) -> bool:
     """ECB, ASML, TPUs (a plural acronym)."""
-    letters = [c for c in core if c.isalpha()]
+    letters = core if core.isalpha() else "".join(c for c in core if c.isalpha())
     if len(letters) >= 3 and letters[-1] == "s":
         letters = letters[:-1]
-    return len(letters) >= 2 and all(c.isupper() for c in letters) and not _has_digit(core)
+    if len(letters) < 2 or letters[1:].islower():
+        return False  # "Microsoft": a lowercase letter (the common case)
+    return all(c.isupper() for c in letters) and not _has_digit(core)
 
 
 def _acronym_key(piece: str) -> str:
@@ -333,12 +428,18 @@ def _is_capitalised(core: str) -> bool:
     return core[0].isupper()
 
 
+_SPACES = re.compile(r"\s+")
+_SPACE_IN_VERSION = re.compile(r"(?<=[a-z]) (?=\d)|(?<=\d) (?=[a-z])")
+
+
 @lru_cache(maxsize=65536)
 def normalize_entity(name: str) -> str:
     """The comparison form of a name: folded, hyphens and apostrophes dropped, digits glued to letters."""
     s = _fold(name).replace("-", "").replace("'", "").replace("’", "").replace("‐", "")
-    s = re.sub(r"\s+", " ", s).strip()
-    return re.sub(r"(?<=[a-z]) (?=\d)|(?<=\d) (?=[a-z])", "", s)
+    if " " not in s and s.isprintable():
+        return s  # no whitespace at all (the common case): nothing to collapse or glue
+    s = _SPACES.sub(" ", s).strip()
+    return _SPACE_IN_VERSION.sub("", s)
 
 
 def _germanic_common_noun(key: str) -> bool:
@@ -369,44 +470,66 @@ def _split_hyphenated(core: str) -> list[str]:
     return [p for p in core.split("-") if p]
 
 
-def _count_pieces(ch: _Chunk, german: bool, tally: _Tally) -> None:
-    core = ch.core
-    if _is_strong(core):
-        tally.strong[normalize_entity(core)] += 1
+def _entity_pieces(core: str, strong: bool) -> tuple[tuple[int, str], ...]:
+    """The entities a word names, in counting order: the whole word when strong (`strong` is
+    `_is_strong(core)`), then each part of a hyphenated word as a strong name, an acronym or a
+    capitalised (_PLAIN) word."""
+    pieces: list[tuple[int, str]] = []
+    if strong:
+        pieces.append((_STRONG, normalize_entity(core)))
     for piece in _split_hyphenated(core):
         key = normalize_entity(piece)
         if not _NAME_SHAPE.match(key) or key in _STOP or len(key) < 2:
             continue
-        if _is_strong(piece):
+        if strong if piece is core else _is_strong(piece):
             if piece is not core:
-                tally.strong[key] += 1
+                pieces.append((_STRONG, key))
         elif _is_acronym(piece):
             akey = _acronym_key(piece)
             if akey not in _STOP:
-                tally.acronyms[akey] += 1
+                pieces.append((_ACRONYM, akey))
         elif _is_capitalised(piece) and not _has_digit(piece):
-            if ch.starts_sentence:
-                tally.plain_start[key] += 1
-            elif german and ch.after_determiner:
-                tally.plain_det[key] += 1
-            else:
-                tally.plain_mid[key] += 1
+            pieces.append((_PLAIN, key))
+    return tuple(pieces)
 
 
-def _version_name(chunks: list[_Chunk], i: int, lang: str | None) -> str | None:
+def _count_pieces(pieces: tuple[tuple[int, str], ...], starts: bool, after_det: bool, tally: _Tally) -> None:
+    """Count a word's entity pieces; a capitalised word goes by where it stands in its sentence."""
+    for kind, key in pieces:
+        if kind == _STRONG:
+            tally.strong[key] += 1
+        elif kind == _ACRONYM:
+            tally.acronyms[key] += 1
+        elif starts:
+            tally.plain_start[key] += 1
+        elif after_det:
+            tally.plain_det[key] += 1
+        else:
+            tally.plain_mid[key] += 1
+
+
+def _is_scale_word(word: str) -> bool:
+    """'milliards', 'billion', 'Mio.': a word that scales the number before it."""
+    low = _fold(word)
+    return any(pattern.fullmatch(low) for pattern, _ in _SCALE_PATTERNS)
+
+
+def _version_name(chunks: list[_Chunk], i: int) -> str | None:
     """'Llama 3.1', 'Gemini 2.0', 'iOS 18': a name with the version number that follows it."""
-    ch = chunks[i]
-    if i + 1 >= len(chunks) or ch.break_after or chunks[i + 1].break_before:
+    if i + 1 >= len(chunks):
         return None
-    nxt = chunks[i + 1].core
-    if not re.fullmatch(r"\d{1,2}(?:\.\d{1,2})?[a-z]?", nxt):
+    core, _, _, _, break_after, _ = chunks[i]
+    nxt, _, _, break_before, _, _ = chunks[i + 1]
+    if break_after or break_before or not _VERSION.fullmatch(nxt):
         return None
-    if i + 2 < len(chunks) and _scale_of(chunks[i + 2].core, lang) != 1.0:
+    if i + 2 < len(chunks) and _is_scale_word(chunks[i + 2][0]):
         return None  # "Microsoft 10 milliards": an amount, not a version
-    return normalize_entity(f"{ch.core}{nxt}")
+    return normalize_entity(f"{core}{nxt}")
 
 
-def _tally_chunks(chunks: list[_Chunk], lang: str | None) -> _Tally:
+def _tally_chunks(chunks: list[_Chunk], marked: list[int], lang: str | None) -> _Tally:
+    """Count the entities of the marked (not plain) chunks and collect runs of name words; a plain
+    word between two marked chunks ends a run."""
     german = lang == "de"
     tally = _Tally()
     run: list[tuple[str, bool, bool]] = []
@@ -416,23 +539,23 @@ def _tally_chunks(chunks: list[_Chunk], lang: str | None) -> _Tally:
             tally.runs.append(list(run))
         run.clear()
 
-    for i, ch in enumerate(chunks):
-        core = ch.core
-        if core.isalpha() and core.islower():  # the common case: an ordinary word
+    previous = -1
+    for i in marked:
+        core, word, starts, break_before, break_after, after_det = chunks[i]
+        if i > previous + 1:  # plain words in between
             close_run()
-            continue
-        _count_pieces(ch, german, tally)
-        head = normalize_entity(core)
-        name_word = _is_capitalised(core) and head not in _STOP and not _has_digit(core) and len(head) > 1
-        german_noun = german and name_word and _germanic_common_noun(head)
-        if ch.break_before or not name_word or german_noun:
+        previous = i
+        _count_pieces(word.pieces, starts, after_det, tally)
+        name_word = word.name_word
+        german_noun = german and word.germanic
+        if break_before or not name_word or german_noun:
             close_run()
         if name_word and not german_noun:
-            run.append((core, ch.after_determiner, ch.starts_sentence))
-        if ch.break_after:
+            run.append((core, after_det, starts))
+        if break_after:
             close_run()
-        if name_word or _is_strong(core):
-            version = _version_name(chunks, i, lang)
+        if word.version_head:
+            version = _version_name(chunks, i)
             if version:
                 tally.strong[version] += 1
     close_run()
@@ -446,7 +569,7 @@ def _unconfirmed_start(word: tuple[str, bool, bool], tally: _Tally) -> bool:
 
 def _extract_entities(text: str, lang: str | None = None) -> _Entities:
     german = lang == "de"
-    tally = _tally_chunks(_chunks(text, german), lang)
+    tally = _tally_chunks(*_chunks(text, german), lang)
     names: Counter[str] = Counter()
     for words in tally.runs:
         # German: "der Chipkonzern Nvidia" and "Weitere Schritte" at a sentence start are not names
@@ -523,7 +646,7 @@ def extract_story_features(title: str, text: str, lang: str | None = None) -> St
     title_entities |= {w for w in _title_words(title) if w in known}
     entities = frozenset(known) | title_entities
     salient = frozenset(title_entities | {k for k, n in body.counts.items() if n >= 2})
-    numbers = extract_numbers(text, lang) | extract_numbers(title, lang)
+    numbers = _extract_numbers_nfkc(text, lang) | _extract_numbers_nfkc(title, lang)
     return StoryFeatures(
         entities=entities,
         numbers=numbers,

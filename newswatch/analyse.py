@@ -1,0 +1,67 @@
+"""Everything done to one new page that depends only on that page, in one pure call (run by the
+extraction workers, on every core): extract its text and metadata, combine them with what the feed
+said (`build_article`: text choice, language, content hash) and fingerprint the result for dedupe and
+story clustering (`prepare_article`: MinHash, LSH bands, story features and keys).
+
+What needs the store or the classifier (the candidates, the decision, the labels) stays with the
+caller: a worker holds no database connection, and the classifier is compiled once, in the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from newswatch.assemble import build_article
+from newswatch.clustering import Prepared, prepare_article
+from newswatch.config import DedupeConfig
+from newswatch.extract import extract_article
+from newswatch.model import Entry, Extracted
+
+ExtractFn = Callable[[bytes, str | None], Extracted]
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One page to analyse, with what the caller knows about it."""
+
+    entry: Entry
+    html: bytes | None  # the page, or the feed's own article HTML; None: the entry's text or summary only
+    url: str | None  # where the HTML came from (after redirects), for relative links and the canonical URL
+    source: str
+    fetched_at: datetime
+    dedupe: DedupeConfig
+    final_url: str | None = None  # the page's URL after redirects, when the page itself was fetched
+    source_lang: str | None = None
+    min_text_chars: int = 200
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """What became of a page: its extraction (None when there was no HTML) and the article with its
+    fingerprints (None when there is nothing worth storing)."""
+
+    extracted: Extracted | None
+    prepared: Prepared | None
+
+    @property
+    def error(self) -> str | None:
+        return self.extracted.error if self.extracted is not None else None
+
+
+def analyse_page(job: PageJob, extract_fn: ExtractFn = extract_article) -> Analysed:
+    """Extract (when there is HTML), build the article, fingerprint it. Extraction failures are values
+    (`Extracted.error`): the article is then built from what the feed gave, if anything."""
+    extracted = extract_fn(job.html, job.url) if job.html is not None else None
+    article = build_article(
+        job.entry,
+        extracted,
+        source=job.source,
+        fetched_at=job.fetched_at,
+        final_url=job.final_url,
+        source_lang=job.source_lang,
+        min_text_chars=job.min_text_chars,
+    )
+    prepared = prepare_article(article, job.dedupe) if article is not None else None
+    return Analysed(extracted, prepared)
