@@ -44,8 +44,15 @@ class ReplayServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def add(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8", *,
-            validators: bool = True, status: int = 200) -> str:  # fmt: skip
+    def add(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "text/html; charset=utf-8",
+        *,
+        validators: bool = True,
+        status: int = 200,
+    ) -> str:
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"' if validators else None
         lm = formatdate(1_700_000_000, usegmt=True) if validators else None
         with self._lock:

@@ -20,7 +20,9 @@ from newswatch.store import open_store  # noqa: E402
 
 @task(name="build-and-send-digest", cache_policy=NO_CACHE)
 def build_and_send(config_path: str, db_path: str, day: date, send: bool, force: bool) -> DigestResult:
-    return run_digest(open_store(db_path), load_config(config_path), Path(db_path), day=day, send=send, force=force)
+    return run_digest(
+        open_store(db_path), load_config(config_path), Path(db_path), day=day, send=send, force=force
+    )
 
 
 @flow(name="daily-digest", log_prints=False)

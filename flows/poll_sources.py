@@ -28,7 +28,9 @@ def poll_source(session: PollSession, name: str) -> SourceReport:
 
 @flow(
     name="poll-sources",
-    task_runner=ThreadPoolTaskRunner(max_workers=SOURCE_CONCURRENCY),
+    # Prefect 3.8 annotates task_runner as TaskRunner[PrefectFuture[Any]] (invariant), which its own
+    # ThreadPoolTaskRunner (a TaskRunner[PrefectConcurrentFuture[R]]) does not satisfy for mypy
+    task_runner=ThreadPoolTaskRunner(max_workers=SOURCE_CONCURRENCY),  # type: ignore[arg-type]
     log_prints=False,
 )
 def poll_sources(

@@ -12,6 +12,7 @@ as `serve` does; with it, the deployments are served against that API.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from pathlib import Path
 
@@ -53,10 +54,8 @@ def serve_deployments(config_path: str, db_path: str, *, verbose: bool = False) 
         for deployment in (poll, digest):
             runner.add_deployment(deployment)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(runner.start())  # returns after SIGTERM
-        except KeyboardInterrupt:
-            pass
 
 
 def _graceful_runner_class() -> type:

@@ -13,7 +13,9 @@ from newswatch.model import Discovery, Outcome, SourceReport
 from newswatch.pages import parse_listing_page
 
 
-def _discover(config: Config, source: SourceConfig, fetcher: Fetcher) -> tuple[Outcome, Discovery | None, str | None]:
+def _discover(
+    config: Config, source: SourceConfig, fetcher: Fetcher
+) -> tuple[Outcome, Discovery | None, str | None]:
     if source.kind == "folder":
         path = config.resolve(source.path or "")
         if not path.is_dir():
@@ -26,8 +28,11 @@ def _discover(config: Config, source: SourceConfig, fetcher: Fetcher) -> tuple[O
     base = fetched.final_url or fetched.url
     if source.kind == "feed":
         return Outcome.OK, parse_feed(fetched.body, base_url=base, content_type=fetched.content_type), None
-    return Outcome.OK, parse_listing_page(fetched.body, base, selector=source.selector,
-                                          link_pattern=source.link_pattern), None  # fmt: skip
+    return (
+        Outcome.OK,
+        parse_listing_page(fetched.body, base, selector=source.selector, link_pattern=source.link_pattern),
+        None,
+    )
 
 
 def check_source(config: Config, source: SourceConfig, fetcher: Fetcher) -> SourceReport:
@@ -35,8 +40,9 @@ def check_source(config: Config, source: SourceConfig, fetcher: Fetcher) -> Sour
     outcome, discovery, error = _discover(config, source, fetcher)
     if discovery is not None and discovery.error:
         outcome, error = Outcome.PARSE_ERROR, discovery.error
-    report = SourceReport(source=source.name, outcome=outcome, error=error,
-                          entries=len(discovery.entries) if discovery else 0)  # fmt: skip
+    report = SourceReport(
+        source=source.name, outcome=outcome, error=error, entries=len(discovery.entries) if discovery else 0
+    )
     if discovery is not None and discovery.warning and not error:
         report.error = discovery.warning
     report.elapsed_s = time.monotonic() - started
@@ -46,8 +52,10 @@ def check_source(config: Config, source: SourceConfig, fetcher: Fetcher) -> Sour
 def check_sources(config: Config) -> list[SourceReport]:
     """Fetch and parse every enabled source once, concurrently; nothing is written anywhere."""
     sources = [s for s in config.sources if s.enabled]
-    with Fetcher(config.fetch, allow_private_networks=config.allow_private_networks) as fetcher, \
-            ThreadPoolExecutor(max_workers=min(8, max(1, len(sources)))) as pool:  # fmt: skip
+    with (
+        Fetcher(config.fetch, allow_private_networks=config.allow_private_networks) as fetcher,
+        ThreadPoolExecutor(max_workers=min(8, max(1, len(sources)))) as pool,
+    ):
         return list(pool.map(lambda s: check_source(config, s, fetcher), sources))
 
 

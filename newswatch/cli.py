@@ -67,7 +67,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
         "skipped_empty": f"digest {day}: nothing matched and digest.empty is 'skip'; nothing sent",
     }
     if result.status == "failed":
-        raise NewswatchError(f"digest {day}: not sent: {result.error} (archived at {where}; run again to retry)")
+        raise NewswatchError(
+            f"digest {day}: not sent: {result.error} (archived at {where}; run again to retry)"
+        )
     print(messages[result.status])
     if result.error:
         print(f"warning: {result.error}", file=sys.stderr)
@@ -81,8 +83,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"{config_file}: no sources to serve")
     from flows.serve import serve_deployments
 
-    print(f"newswatch serve: {len(config.sources)} sources, digest at {config.digest.send_at} "
-          f"{config.digest.timezone}; stop with Ctrl-C", flush=True)  # fmt: skip
+    print(
+        f"newswatch serve: {len(config.sources)} sources, digest at {config.digest.send_at} "
+        f"{config.digest.timezone}; stop with Ctrl-C",
+        flush=True,
+    )
     serve_deployments(str(config_file), str(db_path(args.db)), verbose=args.verbose)
     print("newswatch serve: stopped", flush=True)
     return 0
@@ -119,7 +124,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     report = evaluate(records, classifier)
     print(render_report(report))
     if args.min_f1 is not None and report.min_f1 < args.min_f1:
-        print(f"FAIL: lowest per-label F1 {report.min_f1:.3f} is under the floor {args.min_f1:.3f}", file=sys.stderr)
+        print(
+            f"FAIL: lowest per-label F1 {report.min_f1:.3f} is under the floor {args.min_f1:.3f}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -171,8 +179,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if entries and not args.dry_run:
         append_sources(config_file, entries)
     verb = "would add" if args.dry_run else "added"
-    print(f"{args.file}: {len(feeds)} feeds, {verb} {len(entries)} to {config_file} "
-          f"({len(feeds) - len(entries)} already configured)")  # fmt: skip
+    print(
+        f"{args.file}: {len(feeds)} feeds, {verb} {len(entries)} to {config_file} "
+        f"({len(feeds) - len(entries)} already configured)"
+    )
     for e in entries:
         print(f"  + {e['name']}  {e['url']}")
     return 0
@@ -189,7 +199,7 @@ class _open_in:
         if self.name == "-":
             return sys.stdin
         try:
-            self.fh = open(self.name, encoding="utf-8")  # noqa: SIM115
+            self.fh = open(self.name, encoding="utf-8")
         except OSError as exc:
             raise NewswatchError(f"{self.name}: cannot read: {exc.strerror}") from None
         return self.fh

@@ -21,6 +21,7 @@ from newswatch.dedupe import (
     signature_to_bytes,
 )
 from newswatch.model import Article
+from newswatch.store.articles import Candidate
 from newswatch.stories import (
     StoryFeatures,
     extract_story_features,
@@ -29,7 +30,6 @@ from newswatch.stories import (
     story_keys,
     story_similarity,
 )
-from newswatch.store.articles import Candidate
 
 MIN_WORDS_FOR_NEAR = 40  # shorter texts are matched by exact hash only
 NUM_PERM = 128

@@ -82,9 +82,14 @@ def build_digest(store: Store, config: Config, day: date) -> Digest:
         known = get_known_relation_keys(con, start)
         health = get_source_day_health(con, [s.name for s in config.sources if s.enabled], start, end)
     return select_digest(
-        day, tz, build_story_items(members), build_sent(sent), known, build_health(health, end),
+        day,
+        tz,
+        build_story_items(members),
+        build_sent(sent),
+        known,
+        build_health(health, end),
         config.digest.max_stories,
-    )  # fmt: skip
+    )
 
 
 def run_digest(
@@ -108,7 +113,9 @@ def run_digest(
         return DigestResult(day, "already_sent", previous.subject, len(previous.story_ids), previous.counts)
 
     digest = build_digest(store, config, day)
-    html, text = render_digest(digest, config.resolve(config.digest.templates) if config.digest.templates else None)
+    html, text = render_digest(
+        digest, config.resolve(config.digest.templates) if config.digest.templates else None
+    )
     revision = previous.attempts if (force and previous is not None and previous.sent_at is not None) else 0
     recipients = list(config.digest.to)
     folder = archive_dir(config, db_path)
@@ -121,15 +128,31 @@ def run_digest(
         msg = build_message(digest, html, text, config.digest.from_, recipients, now, revision=revision)
         _write_atomic(paths["eml"], msg.as_bytes())
     record = DigestRecord(
-        day=day, timezone=config.digest.timezone, created_at=now, subject=digest.subject,
-        counts=dict(digest.counts), story_ids=list(digest.story_ids), archive_path=str(paths["html"]),
-        message_id=msg["Message-ID"] if msg is not None else None, recipients=recipients,
-    )  # fmt: skip
+        day=day,
+        timezone=config.digest.timezone,
+        created_at=now,
+        subject=digest.subject,
+        counts=dict(digest.counts),
+        story_ids=list(digest.story_ids),
+        archive_path=str(paths["html"]),
+        message_id=msg["Message-ID"] if msg is not None else None,
+        recipients=recipients,
+    )
     with store.write() as con:
-        upsert_digest(con, record, [(s.story_id, sorted(s.relation_keys), s.coverage_count)
-                                    for s in sent_stories(digest)])  # fmt: skip
-    result = DigestResult(day, "built", digest.subject, len(digest.story_ids), dict(digest.counts),
-                          {k: p for k, p in paths.items() if p.exists()}, text=text)  # fmt: skip
+        upsert_digest(
+            con,
+            record,
+            [(s.story_id, sorted(s.relation_keys), s.coverage_count) for s in sent_stories(digest)],
+        )
+    result = DigestResult(
+        day,
+        "built",
+        digest.subject,
+        len(digest.story_ids),
+        dict(digest.counts),
+        {k: p for k, p in paths.items() if p.exists()},
+        text=text,
+    )
     if not send:
         return result
     if not should_send(digest, config.digest.empty):
@@ -143,18 +166,31 @@ def run_digest(
     except PartialDeliveryError as exc:
         # some recipients have it: a retry would send it twice to them, so the day counts as sent
         with store.write() as con:
-            mark_digest_attempt(con, day, sent_at=datetime.now(UTC), error=str(exc), recipients=recipients,
-                                message_id=msg["Message-ID"])  # fmt: skip
+            mark_digest_attempt(
+                con,
+                day,
+                sent_at=datetime.now(UTC),
+                error=str(exc),
+                recipients=recipients,
+                message_id=msg["Message-ID"],
+            )
         result.status, result.error = "sent", str(exc)
         return result
     except MailError as exc:
         with store.write() as con:
-            mark_digest_attempt(con, day, sent_at=None, error=str(exc), recipients=recipients,
-                                message_id=msg["Message-ID"])  # fmt: skip
+            mark_digest_attempt(
+                con, day, sent_at=None, error=str(exc), recipients=recipients, message_id=msg["Message-ID"]
+            )
         result.status, result.error = "failed", str(exc)
         return result
     with store.write() as con:
-        mark_digest_attempt(con, day, sent_at=datetime.now(UTC), error=None, recipients=recipients,
-                            message_id=msg["Message-ID"])  # fmt: skip
+        mark_digest_attempt(
+            con,
+            day,
+            sent_at=datetime.now(UTC),
+            error=None,
+            recipients=recipients,
+            message_id=msg["Message-ID"],
+        )
     result.status = "sent"
     return result

@@ -35,11 +35,36 @@ _ENCODING_BOZO = (feedparser.CharacterEncodingOverride, feedparser.CharacterEnco
 _GOOGLE_HOSTS = {"google.com", "www.google.com"}
 _BLOCK_TAGS = frozenset(
     {
-        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table",
-        "blockquote", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr", "dd",
-        "dt", "dl"
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "pre",
+        "hr",
+        "dd",
+        "dt",
+        "dl",
     }
-)  # fmt: skip
+)
 _DROP_TAGS = ("script", "style", "noscript", "template")
 _HTMLISH = re.compile(r"<[A-Za-z!/][^>]*>|&[#A-Za-z0-9]+;")
 _LOOKS_HTML = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]", re.I)

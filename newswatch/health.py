@@ -29,19 +29,38 @@ def _span(s: float) -> str:
 
 
 def render_health_rows(config: Config, rows: dict[str, HealthRow], now: datetime) -> str:
-    header = ("source", "kind", "last success", "last poll", "failures", "next due", "7d articles", "last error")
+    header = (
+        "source",
+        "kind",
+        "last success",
+        "last poll",
+        "failures",
+        "next due",
+        "7d articles",
+        "last error",
+    )
     table: list[tuple[str, ...]] = [header]
     for s in config.sources:
         h = rows.get(s.name)
         if h is None:
-            table.append((s.name, s.kind, "never", "never", "0", "now", "0", "" if s.enabled else "(disabled)"))
+            table.append(
+                (s.name, s.kind, "never", "never", "0", "now", "0", "" if s.enabled else "(disabled)")
+            )
             continue
         due = "now" if h.next_due_at is None or h.next_due_at <= now else _ago(h.next_due_at, now)
         err = " ".join((h.last_error or "").split())
-        table.append((
-            s.name, s.kind, _ago(h.last_success_at, now), f"{_ago(h.last_polled_at, now)} ({h.last_outcome})",
-            str(h.consecutive_failures), due, str(h.articles_7d), err[:80] + ("…" if len(err) > 80 else ""),
-        ))  # fmt: skip
+        table.append(
+            (
+                s.name,
+                s.kind,
+                _ago(h.last_success_at, now),
+                f"{_ago(h.last_polled_at, now)} ({h.last_outcome})",
+                str(h.consecutive_failures),
+                due,
+                str(h.articles_7d),
+                err[:80] + ("…" if len(err) > 80 else ""),
+            )
+        )
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table)
 

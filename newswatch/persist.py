@@ -6,13 +6,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from newswatch.classify import Classification
 from newswatch.clustering import Decision, Prepared, decide
 from newswatch.config import DedupeConfig
 from newswatch.dedupe import signature_to_bytes
 from newswatch.model import FetchRecord
-from newswatch.stories import features_to_json
 from newswatch.store import Store
 from newswatch.store.articles import (
     ArticleRow,
@@ -30,6 +30,7 @@ from newswatch.store.articles import (
 )
 from newswatch.store.fetches import SourceState, insert_fetches, upsert_source_state
 from newswatch.store.labels import ClassificationRow, LabelRow, RelationRow, replace_classifications
+from newswatch.stories import features_to_json
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,19 @@ def classification_row(article_id: str, c: Classification) -> ClassificationRow:
         for label in c.labels
     ]
     relations = [
-        RelationRow(article_id, r.label, tuple(r.orgs), r.kind, r.model, relation_key(r.label, r.orgs, r.model))
+        RelationRow(
+            article_id, r.label, tuple(r.orgs), r.kind, r.model, relation_key(r.label, r.orgs, r.model)
+        )
         for r in c.relations
         if r.label in c.labels
     ]
     return ClassificationRow(article_id, dict(c.scores), labels, relations)
 
 
-def _pick(keys: Sequence[object], index: dict[object, list[Candidate]]) -> list[Candidate]:
+_K = TypeVar("_K", int, str)
+
+
+def _pick(keys: Sequence[_K], index: dict[_K, list[Candidate]]) -> list[Candidate]:
     seen: dict[str, Candidate] = {}
     for k in keys:
         for c in index.get(k, ()):
@@ -111,18 +117,27 @@ def write_batch(
         batch = list(unique.values())
         known = get_known_articles(con, [p.article.id for p in batch])
         new = [p for p in batch if p.article.id not in known]
-        changed = [p for p in batch if p.article.id in known and known[p.article.id].content_hash != p.article.content_hash]
+        changed = [
+            p
+            for p in batch
+            if p.article.id in known and known[p.article.id].content_hash != p.article.content_hash
+        ]
         result.unchanged = len(batch) - len(new) - len(changed)
         touch_feed_updated(
             con,
-            [(p.article.id, p.article.updated_at) for p in batch
-             if p.article.id in known and p.article.updated_at is not None],
-        )  # fmt: skip
+            [
+                (p.article.id, p.article.updated_at)
+                for p in batch
+                if p.article.id in known and p.article.updated_at is not None
+            ],
+        )
 
         by_hash = get_by_content_hash(con, [p.article.content_hash for p in new])
-        bands: dict[object, list[Candidate]] = dict(get_band_candidates(con, [k for p in new for k in p.band_keys]))
+        bands: dict[int, list[Candidate]] = dict(
+            get_band_candidates(con, [k for p in new for k in p.band_keys])
+        )
         since = min((p.when for p in new), default=now) - timedelta(seconds=cfg.story_window)
-        stories: dict[object, list[Candidate]] = dict(
+        stories: dict[str, list[Candidate]] = dict(
             get_story_candidates(con, [k for p in new for k in p.story_keys], since)
         )
 
@@ -149,8 +164,11 @@ def write_batch(
         insert_bands(con, [(k, p.article.id) for p in written for k in p.band_keys])
         insert_story_keys(con, [(k, p.article.id, p.when) for p in new for k in p.story_keys])
         insert_sightings(con, [(s.article_id, source, s.url, now) for s in sightings])
-        cls_rows = [classification_row(p.article.id, classifications[p.article.id])
-                    for p in written if p.article.id in classifications]  # fmt: skip
+        cls_rows = [
+            classification_row(p.article.id, classifications[p.article.id])
+            for p in written
+            if p.article.id in classifications
+        ]
         replace_classifications(con, cls_rows, classifier_version, now)
         result.labelled = sum(1 for r in cls_rows if r.labels)
 

@@ -52,7 +52,9 @@ _TRANSIENT_PAGE_FAILURES = {Outcome.TIMEOUT, Outcome.CONNECT_ERROR, Outcome.RATE
 
 def is_transient(f: FetchResult) -> bool:
     """A failure worth trying again next poll: a timeout, a dropped connection, a 429, a 5xx."""
-    return f.outcome in _TRANSIENT_PAGE_FAILURES or (f.outcome is Outcome.HTTP_ERROR and (f.status or 0) >= 500)
+    return f.outcome in _TRANSIENT_PAGE_FAILURES or (
+        f.outcome is Outcome.HTTP_ERROR and (f.status or 0) >= 500
+    )
 
 
 def utcnow() -> datetime:
@@ -173,7 +175,9 @@ class PollSession:
     # -- which sources ---------------------------------------------------------------------------
 
     def select_sources(self, names: Sequence[str] = (), *, only_due: bool = False) -> list[SourceConfig]:
-        chosen = [self.config.source(n) for n in names] if names else [s for s in self.config.sources if s.enabled]
+        chosen = (
+            [self.config.source(n) for n in names] if names else [s for s in self.config.sources if s.enabled]
+        )
         if only_due:
             now = self.now()
             chosen = [s for s in chosen if is_due(self._states.get(s.name), now)]
@@ -199,7 +203,9 @@ class PollSession:
         if source.kind == "folder":
             path = self.config.resolve(source.path or "")
             if not path.is_dir():
-                return self._record_failure(source, started, Outcome.NOT_FOUND, None, f"folder not found: {path}")
+                return self._record_failure(
+                    source, started, Outcome.NOT_FOUND, None, f"folder not found: {path}"
+                )
             discovery = load_folder(path)
             location = str(path)
         else:
@@ -215,7 +221,12 @@ class PollSession:
                 return self._record_unchanged(source, started, fetched)
             if not fetched.ok:
                 return self._record_failure(
-                    source, started, fetched.outcome, fetched.status, fetched.error or str(fetched.outcome), fetched
+                    source,
+                    started,
+                    fetched.outcome,
+                    fetched.status,
+                    fetched.error or str(fetched.outcome),
+                    fetched,
                 )
             body_hash = hashlib.sha256(fetched.body).hexdigest()
             if state is not None and state.body_hash == body_hash:
@@ -223,20 +234,28 @@ class PollSession:
             discovery = self._discover(source, fetched)
         if discovery.error:
             return self._record_failure(
-                source, started, Outcome.PARSE_ERROR, fetched.status if fetched else None,
-                one_line(f"{location}: {discovery.error}"), fetched,
-            )  # fmt: skip
+                source,
+                started,
+                Outcome.PARSE_ERROR,
+                fetched.status if fetched else None,
+                one_line(f"{location}: {discovery.error}"),
+                fetched,
+            )
         return self._ingest(source, started, discovery, fetched, body_hash, location)
 
     def _discover(self, source: SourceConfig, fetched: FetchResult) -> Discovery:
         base = fetched.final_url or fetched.url
         if source.kind == "feed":
             return parse_feed(fetched.body, base_url=base, content_type=fetched.content_type, now=self.now())
-        return parse_listing_page(fetched.body, base, selector=source.selector, link_pattern=source.link_pattern)
+        return parse_listing_page(
+            fetched.body, base, selector=source.selector, link_pattern=source.link_pattern
+        )
 
     # -- entries to articles ---------------------------------------------------------------------
 
-    def _todo(self, source: SourceConfig, entries: Sequence[Entry]) -> tuple[list[_Page], int, list[Sighting]]:
+    def _todo(
+        self, source: SourceConfig, entries: Sequence[Entry]
+    ) -> tuple[list[_Page], int, list[Sighting]]:
         """The entries whose page must be fetched: not stored yet, or updated since (per the feed)."""
         keyed = [(e, entry_key(e)) for e in entries]
         keys = [k for _, k in keyed if k]
@@ -295,9 +314,16 @@ class PollSession:
         if html is None and p.entry.content_html:  # no page (a failure kept for good): the feed's HTML
             html, url = p.entry.content_html.encode("utf-8"), p.entry.url
         return PageJob(
-            entry=p.entry, html=html, url=url, source=source.name, fetched_at=now, dedupe=self.config.dedupe,
-            final_url=final, source_lang=source.lang, min_text_chars=self.config.extract.min_text_chars,
-        )  # fmt: skip
+            entry=p.entry,
+            html=html,
+            url=url,
+            source=source.name,
+            fetched_at=now,
+            dedupe=self.config.dedupe,
+            final_url=final,
+            source_lang=source.lang,
+            min_text_chars=self.config.extract.min_text_chars,
+        )
 
     def _analysed(self, p: _Page, result: Result | None, source: SourceConfig, now: datetime) -> Analysed:
         """A worker's result; when the worker ran out of time or died, the article is built here from
@@ -308,7 +334,9 @@ class PollSession:
         done = analyse_page(job)
         return Analysed(result, done.prepared)
 
-    def _pipelined(self, pages: Sequence[_Page], source: SourceConfig, now: datetime) -> Iterator[list[_Page]]:
+    def _pipelined(
+        self, pages: Sequence[_Page], source: SourceConfig, now: datetime
+    ) -> Iterator[list[_Page]]:
         """The pages, fetched and (the usable ones) analysed, chunk by chunk and in order, with the
         stages overlapping: while the caller works on one chunk (labels: CPU in this process), the next
         chunk is analysed on every core and the one after it is fetched."""
@@ -377,8 +405,15 @@ class PollSession:
                 # a page gone for good is kept with what the feed gave
                 if p.analysed.error and p.from_page:
                     error = one_line(f"{p.entry.url}: {p.analysed.error}")
-                    parse_records.append(FetchRecord(source=source.name, url=p.entry.url, started_at=now,
-                                                     outcome=Outcome.PARSE_ERROR, error=error))  # fmt: skip
+                    parse_records.append(
+                        FetchRecord(
+                            source=source.name,
+                            url=p.entry.url,
+                            started_at=now,
+                            outcome=Outcome.PARSE_ERROR,
+                            error=error,
+                        )
+                    )
                 prep = p.analysed.prepared
                 if prep is None:
                     continue
@@ -391,11 +426,16 @@ class PollSession:
                 classifications[a.id] = self.classifier.classify(a.title, a.text, a.lang)
         page_records = [*failure_records, *parse_records]
         record = FetchRecord(
-            source=source.name, url=location, started_at=started, outcome=Outcome.OK,
-            status=fetched.status if fetched else None, error=discovery.warning,
-            elapsed_s=(self.now() - started).total_seconds(), entries=len(discovery.entries),
+            source=source.name,
+            url=location,
+            started_at=started,
+            outcome=Outcome.OK,
+            status=fetched.status if fetched else None,
+            error=discovery.warning,
+            elapsed_s=(self.now() - started).total_seconds(),
+            entries=len(discovery.entries),
             failed_pages=report.failed_pages,
-        )  # fmt: skip
+        )
         # pages that failed for now: forget the feed's validators and hash, so the next poll re-reads the
         # feed (even if unchanged) and tries them again
         validators, seen_hash = (None, None) if retry_later else (fetched, body_hash)
@@ -403,17 +443,33 @@ class PollSession:
         def make_state(result: WriteResult) -> SourceState:
             # the schedule depends on what the poll yielded, so the state is made inside the write
             return self._next_state(
-                source, Outcome.OK, record.status, None, validators, seen_hash, result.new,
-                len(discovery.entries), result.labelled,
-            )  # fmt: skip
+                source,
+                Outcome.OK,
+                record.status,
+                None,
+                validators,
+                seen_hash,
+                result.new,
+                len(discovery.entries),
+                result.labelled,
+            )
 
         result = write_batch(
-            self.store, prepared=prepared, classifications=classifications,
-            classifier_version=self.classifier.version if classifications else "", sightings=sightings,
+            self.store,
+            prepared=prepared,
+            classifications=classifications,
+            classifier_version=self.classifier.version if classifications else "",
+            sightings=sightings,
             source=source.name,
-            fetch_records=[record], page_records=page_records, make_state=make_state, source_kind=source.kind,
-            source_location=location, run_id=self.run_id, cfg=self.config.dedupe, now=now,
-        )  # fmt: skip
+            fetch_records=[record],
+            page_records=page_records,
+            make_state=make_state,
+            source_kind=source.kind,
+            source_location=location,
+            run_id=self.run_id,
+            cfg=self.config.dedupe,
+            now=now,
+        )
         with self._states_lock:
             self._states[source.name] = make_state(result)
         report.new_articles = result.new
@@ -445,47 +501,91 @@ class PollSession:
     ) -> SourceState:
         interval, auto = self._interval(source)
         return next_state(
-            self._states.get(source.name), name=source.name, now=self.now(), outcome=outcome, status=status,
-            error=error, interval_s=interval, auto=auto, new_articles=new, entries=entries, labelled=labelled,
-            etag=fetched.etag if fetched else None, last_modified=fetched.last_modified if fetched else None,
+            self._states.get(source.name),
+            name=source.name,
+            now=self.now(),
+            outcome=outcome,
+            status=status,
+            error=error,
+            interval_s=interval,
+            auto=auto,
+            new_articles=new,
+            entries=entries,
+            labelled=labelled,
+            etag=fetched.etag if fetched else None,
+            last_modified=fetched.last_modified if fetched else None,
             body_hash=body_hash,
-        )  # fmt: skip
+        )
 
     def _page_record(self, source: SourceConfig, f: FetchResult) -> FetchRecord:
         return FetchRecord(
-            source=source.name, url=f.url, started_at=self.now(), outcome=f.outcome, status=f.status,
-            error=one_line(f.error or str(f.outcome)), elapsed_s=f.elapsed_s,
-        )  # fmt: skip
+            source=source.name,
+            url=f.url,
+            started_at=self.now(),
+            outcome=f.outcome,
+            status=f.status,
+            error=one_line(f.error or str(f.outcome)),
+            elapsed_s=f.elapsed_s,
+        )
 
     def _record(
-        self, source: SourceConfig, started: datetime, outcome: Outcome, status: int | None, error: str | None,
+        self,
+        source: SourceConfig,
+        started: datetime,
+        outcome: Outcome,
+        status: int | None,
+        error: str | None,
         fetched: FetchResult | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         location = source.url or (str(self.config.resolve(source.path)) if source.path else None)
         record = FetchRecord(
-            source=source.name, url=location, started_at=started, outcome=outcome, status=status, error=error,
+            source=source.name,
+            url=location,
+            started_at=started,
+            outcome=outcome,
+            status=status,
+            error=error,
             elapsed_s=(self.now() - started).total_seconds(),
-        )  # fmt: skip
+        )
         state = self._next_state(source, outcome, status, error, fetched, None, 0, 0, 0)
         write_batch(
-            self.store, prepared=[], classifications={}, classifier_version="",
-            sightings=[], source=source.name, fetch_records=[record], page_records=[], make_state=lambda _: state,
-            source_kind=source.kind, source_location=location, run_id=self.run_id, cfg=self.config.dedupe,
+            self.store,
+            prepared=[],
+            classifications={},
+            classifier_version="",
+            sightings=[],
+            source=source.name,
+            fetch_records=[record],
+            page_records=[],
+            make_state=lambda _: state,
+            source_kind=source.kind,
+            source_location=location,
+            run_id=self.run_id,
+            cfg=self.config.dedupe,
             now=self.now(),
-        )  # fmt: skip
+        )
         with self._states_lock:
             self._states[source.name] = state
 
     def _record_failure(
-        self, source: SourceConfig, started: datetime, outcome: Outcome, status: int | None, error: str,
+        self,
+        source: SourceConfig,
+        started: datetime,
+        outcome: Outcome,
+        status: int | None,
+        error: str,
         fetched: FetchResult | None = None,
-    ) -> SourceReport:  # fmt: skip
+    ) -> SourceReport:
         error = one_line(error)
         self._record(source, started, outcome, status, error, fetched)
-        return SourceReport(source=source.name, outcome=outcome, error=error,
-                            elapsed_s=(self.now() - started).total_seconds())  # fmt: skip
+        return SourceReport(
+            source=source.name, outcome=outcome, error=error, elapsed_s=(self.now() - started).total_seconds()
+        )
 
-    def _record_unchanged(self, source: SourceConfig, started: datetime, fetched: FetchResult) -> SourceReport:
+    def _record_unchanged(
+        self, source: SourceConfig, started: datetime, fetched: FetchResult
+    ) -> SourceReport:
         self._record(source, started, Outcome.NOT_MODIFIED, fetched.status, None, fetched)
-        return SourceReport(source=source.name, outcome=Outcome.NOT_MODIFIED,
-                            elapsed_s=(self.now() - started).total_seconds())  # fmt: skip
+        return SourceReport(
+            source=source.name, outcome=Outcome.NOT_MODIFIED, elapsed_s=(self.now() - started).total_seconds()
+        )

@@ -24,11 +24,15 @@ def reclassify_store(store: Store, config: Config, *, all_articles: bool = False
     after = ""
     while True:
         with store.read() as con:
-            batch = get_articles_to_classify(con, classifier.version, all_articles=all_articles, limit=BATCH,
-                                             after_id=after)  # fmt: skip
+            batch = get_articles_to_classify(
+                con, classifier.version, all_articles=all_articles, limit=BATCH, after_id=after
+            )
         if not batch:
             return done
-        rows = [classification_row(aid, classifier.classify(title, text, lang)) for aid, title, text, lang in batch]
+        rows = [
+            classification_row(aid, classifier.classify(title, text, lang))
+            for aid, title, text, lang in batch
+        ]
         with store.write() as con:
             replace_classifications(con, rows, classifier.version, datetime.now(UTC))
         done += len(rows)

@@ -19,14 +19,20 @@ def _detail(r: SourceReport) -> str:
         return "unchanged since last poll"
     if r.outcome is not Outcome.OK:
         return f"{r.outcome}: {r.error or ''}".rstrip(": ")
-    parts = [f"{r.entries} entries", f"{r.new_articles} new" + (f" ({_langs(r.new_by_lang)})" if r.new_by_lang else "")]
+    parts = [
+        f"{r.entries} entries",
+        f"{r.new_articles} new" + (f" ({_langs(r.new_by_lang)})" if r.new_by_lang else ""),
+    ]
     if r.updated_articles:
         parts.append(f"{r.updated_articles} updated")
     if r.skipped_known:
         parts.append(f"{r.skipped_known} already stored")
     if r.failed_pages:
-        parts.append(f"{r.failed_pages} pages failed (first: {r.page_errors[0]})" if r.page_errors else
-                     f"{r.failed_pages} pages failed")  # fmt: skip
+        parts.append(
+            f"{r.failed_pages} pages failed (first: {r.page_errors[0]})"
+            if r.page_errors
+            else f"{r.failed_pages} pages failed"
+        )
     if r.error:
         parts.append(f"warning: {r.error}")
     return " · ".join(parts)
@@ -41,7 +47,8 @@ def render_run_summary(reports: Sequence[SourceReport], *, elapsed_s: float | No
     head = (
         f"{len(reports)} source{'s' if len(reports) != 1 else ''}: {counts['ok']} ok, "
         f"{counts['not modified']} not modified, {counts['failed']} failed · {new} new article"
-        f"{'s' if new != 1 else ''}" + (f" ({_langs(dict(by_lang))})" if by_lang else "")
+        f"{'s' if new != 1 else ''}"
+        + (f" ({_langs(dict(by_lang))})" if by_lang else "")
         + (f" · {elapsed_s:.1f}s" if elapsed_s is not None else "")
     )
     width = max((len(r.source) for r in reports), default=0)
@@ -58,5 +65,7 @@ def render_run_markdown(reports: Sequence[SourceReport]) -> str:
     rows = ["| source | outcome | entries | new | updated | detail |", "|---|---|---|---|---|---|"]
     for r in sorted(reports, key=lambda r: r.source):
         detail = _detail(r).replace("|", "\\|")
-        rows.append(f"| {r.source} | {r.outcome} | {r.entries} | {r.new_articles} | {r.updated_articles} | {detail} |")
+        rows.append(
+            f"| {r.source} | {r.outcome} | {r.entries} | {r.new_articles} | {r.updated_articles} | {detail} |"
+        )
     return "# newswatch poll\n\n" + render_run_summary(reports).split("\n", 1)[0] + "\n\n" + "\n".join(rows)

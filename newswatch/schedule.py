@@ -114,4 +114,3 @@ def daily_cron(send_at: str) -> str:
     """'07:00' -> '0 7 * * *'."""
     hour, minute = (int(x) for x in send_at.split(":"))
     return f"{minute} {hour} * * *"
-

@@ -20,15 +20,26 @@ def write_config(path: Path, sources: list[dict[str, Any]], **extra: Any) -> Pat
     return path
 
 
-def run_cli(args: list[str], *, home: Path, timeout: float = 300, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def run_cli(
+    args: list[str],
+    *,
+    home: Path,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """`newswatch ARGS` as a user runs it: a fresh process, its own PREFECT_HOME, output captured."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
     full_env.update({"PREFECT_HOME": str(home), **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "newswatch.cli", *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd or ROOT, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=cwd or ROOT,
+        check=False,
+    )
 
 
 def query(db: Path, sql: str) -> list[tuple[Any, ...]]:

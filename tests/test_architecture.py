@@ -44,7 +44,9 @@ def test_one_door_per_outside_system(path: Path) -> None:
     for name in _imports(path):
         for door, allowed in DOORS.items():
             if name == door or name.startswith(door + "."):
-                assert rel.startswith(allowed) if allowed else False, f"{rel} imports {name}: only {allowed} may"
+                assert rel.startswith(allowed) if allowed else False, (
+                    f"{rel} imports {name}: only {allowed} may"
+                )
 
 
 def test_flows_hold_no_sql_or_parsing() -> None:

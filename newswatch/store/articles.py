@@ -114,7 +114,9 @@ def _keyed(rows: list[tuple[object, ...]]) -> dict[object, list[Candidate]]:
     return out
 
 
-def get_band_candidates(con: duckdb.DuckDBPyConnection, band_keys: Sequence[int]) -> dict[int, list[Candidate]]:
+def get_band_candidates(
+    con: duckdb.DuckDBPyConnection, band_keys: Sequence[int]
+) -> dict[int, list[Candidate]]:
     """Articles sharing an LSH band key, by key: one indexed lookup, no scan of the history."""
     if not band_keys:
         return {}
@@ -144,10 +146,29 @@ def get_story_candidates(
 
 
 _ARTICLE_COLS = (
-    "id", "url", "canonical_url", "source", "title", "author", "published_at", "fetched_at",
-    "feed_updated_at", "lang", "text", "summary", "site_name", "guid", "extraction", "content_hash",
-    "word_count", "cluster_id", "duplicate_of", "story_id", "minhash", "story_features",
-)  # fmt: skip
+    "id",
+    "url",
+    "canonical_url",
+    "source",
+    "title",
+    "author",
+    "published_at",
+    "fetched_at",
+    "feed_updated_at",
+    "lang",
+    "text",
+    "summary",
+    "site_name",
+    "guid",
+    "extraction",
+    "content_hash",
+    "word_count",
+    "cluster_id",
+    "duplicate_of",
+    "story_id",
+    "minhash",
+    "story_features",
+)
 
 
 def insert_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[ArticleRow]) -> None:
@@ -157,11 +178,30 @@ def insert_articles(con: duckdb.DuckDBPyConnection, rows: Sequence[ArticleRow]) 
         a = r.article
         values.append(
             (
-                a.id, a.url, a.canonical_url, a.source, a.title, a.author, a.published_at, a.fetched_at,
-                a.updated_at, a.lang, a.text, a.summary, a.site_name, a.guid, a.extraction, a.content_hash,
-                r.word_count, r.cluster_id, r.duplicate_of, r.story_id, r.minhash, r.story_features,
+                a.id,
+                a.url,
+                a.canonical_url,
+                a.source,
+                a.title,
+                a.author,
+                a.published_at,
+                a.fetched_at,
+                a.updated_at,
+                a.lang,
+                a.text,
+                a.summary,
+                a.site_name,
+                a.guid,
+                a.extraction,
+                a.content_hash,
+                r.word_count,
+                r.cluster_id,
+                r.duplicate_of,
+                r.story_id,
+                r.minhash,
+                r.story_features,
             )
-        )  # fmt: skip
+        )
     insert_rows(con, "articles", _ARTICLE_COLS, values, on_conflict="ON CONFLICT (id) DO NOTHING")
 
 
@@ -213,8 +253,11 @@ def insert_story_keys(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, 
     insert_rows(con, "story_keys", ("story_key", "article_id", "seen_at"), keys)
 
 
-def insert_sightings(con: duckdb.DuckDBPyConnection, sightings: Sequence[tuple[str, str, str, datetime]]) -> None:
-    """(article_id, source, url, seen_at): which sources carried an article; first sighting per source kept."""
+def insert_sightings(
+    con: duckdb.DuckDBPyConnection, sightings: Sequence[tuple[str, str, str, datetime]]
+) -> None:
+    """(article_id, source, url, seen_at): which sources carried an article; the first sighting per
+    source is kept."""
     insert_rows(
         con,
         "article_sightings",

@@ -25,7 +25,9 @@ class StoryMemberRow:
     text: str
     duplicate_of: str | None
     labels: dict[str, float]
-    relations: tuple[tuple[str, tuple[str, ...], str | None, str | None, str], ...]  # label, orgs, kind, model, key
+    relations: tuple[
+        tuple[str, tuple[str, ...], str | None, str | None, str], ...
+    ]  # label, orgs, kind, model, key
 
 
 def get_story_members(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> list[StoryMemberRow]:
@@ -33,7 +35,8 @@ def get_story_members(con: duckdb.DuckDBPyConnection, start: datetime, end: date
     rows = con.execute(
         """
         WITH touched AS (
-            SELECT DISTINCT coalesce(story_id, id) AS sid FROM articles WHERE fetched_at >= ? AND fetched_at < ?
+            SELECT DISTINCT coalesce(story_id, id) AS sid FROM articles
+            WHERE fetched_at >= ? AND fetched_at < ?
         )
         SELECT coalesce(a.story_id, a.id), a.id, a.title, a.canonical_url, a.source, a.lang, a.published_at,
                a.fetched_at, a.text, a.duplicate_of,
@@ -54,8 +57,11 @@ def get_story_members(con: duckdb.DuckDBPyConnection, start: datetime, end: date
         rels = tuple(
             (x["label"], tuple(x["orgs"] or ()), x["kind"], x["model"], x["rkey"]) for x in (r[11] or [])
         )
-        out.append(StoryMemberRow(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9],
-                                  labels, rels))  # fmt: skip
+        out.append(
+            StoryMemberRow(
+                r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9], labels, rels
+            )
+        )
     return out
 
 
@@ -102,14 +108,16 @@ def get_source_day_health(
             SELECT source,
                    count(*) FILTER (WHERE outcome NOT IN ('ok', 'not_modified')) AS failures,
                    count(*) FILTER (WHERE outcome IN ('ok', 'not_modified')) AS successes,
-                   arg_max(error, started_at) FILTER (WHERE outcome NOT IN ('ok', 'not_modified')) AS last_error
+                   arg_max(error, started_at)
+                       FILTER (WHERE outcome NOT IN ('ok', 'not_modified')) AS last_error
             FROM fetches WHERE kind = 'source' AND started_at >= ? AND started_at < ? GROUP BY source
         ),
         yields AS (
             SELECT source, max(started_at) AS last_new_at, count(*) AS n,
                    (epoch(max(started_at)) - epoch(min(started_at))) / nullif(count(*) - 1, 0) AS gap_s
             FROM fetches
-            WHERE kind = 'source' AND new_articles > 0 AND started_at < ? AND started_at >= ?::TIMESTAMPTZ - INTERVAL 30 DAY
+            WHERE kind = 'source' AND new_articles > 0
+              AND started_at < ? AND started_at >= ?::TIMESTAMPTZ - INTERVAL 30 DAY
             GROUP BY source
         )
         SELECT src.source, coalesce(day.failures, 0), coalesce(day.successes, 0), day.last_error,
@@ -149,19 +157,54 @@ def get_digest(con: duckdb.DuckDBPyConnection, day: date) -> DigestRecord | None
     ).fetchone()
     if r is None:
         return None
-    return DigestRecord(r[0], r[1], r[2], r[3] or "", json.loads(r[4] or "{}"), list(r[5] or []), r[6] or "",
-                        r[7], list(r[8] or []), int(r[9] or 0), r[10], r[11])  # fmt: skip
+    return DigestRecord(
+        r[0],
+        r[1],
+        r[2],
+        r[3] or "",
+        json.loads(r[4] or "{}"),
+        list(r[5] or []),
+        r[6] or "",
+        r[7],
+        list(r[8] or []),
+        int(r[9] or 0),
+        r[10],
+        r[11],
+    )
 
 
 def upsert_digest(
     con: duckdb.DuckDBPyConnection, rec: DigestRecord, stories: Sequence[tuple[str, list[str], int]]
 ) -> None:
     """Save (or rebuild) a day's digest and its stories. `sent_at` of an already sent day is kept."""
-    cols = ("day", "timezone", "created_at", "subject", "counts", "story_ids", "archive_path", "message_id",
-            "recipients", "attempts", "sent_at", "last_error")  # fmt: skip
-    values = (rec.day, rec.timezone, rec.created_at, rec.subject, json.dumps(rec.counts, sort_keys=True),
-              rec.story_ids, rec.archive_path, rec.message_id, rec.recipients, rec.attempts, rec.sent_at,
-              rec.last_error)  # fmt: skip
+    cols = (
+        "day",
+        "timezone",
+        "created_at",
+        "subject",
+        "counts",
+        "story_ids",
+        "archive_path",
+        "message_id",
+        "recipients",
+        "attempts",
+        "sent_at",
+        "last_error",
+    )
+    values = (
+        rec.day,
+        rec.timezone,
+        rec.created_at,
+        rec.subject,
+        json.dumps(rec.counts, sort_keys=True),
+        rec.story_ids,
+        rec.archive_path,
+        rec.message_id,
+        rec.recipients,
+        rec.attempts,
+        rec.sent_at,
+        rec.last_error,
+    )
     keep = {"sent_at", "attempts", "day"}
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keep)
     insert_rows(con, "digests", cols, [values], on_conflict=f"ON CONFLICT (day) DO UPDATE SET {updates}")
@@ -175,9 +218,14 @@ def upsert_digest(
 
 
 def mark_digest_attempt(
-    con: duckdb.DuckDBPyConnection, day: date, *, sent_at: datetime | None, error: str | None,
-    recipients: Sequence[str], message_id: str | None,
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    *,
+    sent_at: datetime | None,
+    error: str | None,
+    recipients: Sequence[str],
+    message_id: str | None,
+) -> None:
     """Record one delivery attempt: `sent_at` only once the server accepted the message."""
     con.execute(
         "UPDATE digests SET attempts = attempts + 1, sent_at = coalesce(?, sent_at), last_error = ?, "

@@ -29,9 +29,19 @@ class SourceState:
 
 
 _STATE_COLS = (
-    "name", "etag", "last_modified", "body_hash", "last_polled_at", "last_success_at", "last_outcome",
-    "last_error", "consecutive_failures", "failure_weight", "interval_s", "next_due_at",
-)  # fmt: skip
+    "name",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "last_polled_at",
+    "last_success_at",
+    "last_outcome",
+    "last_error",
+    "consecutive_failures",
+    "failure_weight",
+    "interval_s",
+    "next_due_at",
+)
 
 
 def get_source_states(con: duckdb.DuckDBPyConnection) -> dict[str, SourceState]:
@@ -39,7 +49,9 @@ def get_source_states(con: duckdb.DuckDBPyConnection) -> dict[str, SourceState]:
     return {r[0]: SourceState(*r) for r in rows}
 
 
-def upsert_source_state(con: duckdb.DuckDBPyConnection, kind: str, location: str | None, s: SourceState) -> None:
+def upsert_source_state(
+    con: duckdb.DuckDBPyConnection, kind: str, location: str | None, s: SourceState
+) -> None:
     cols = ("kind", "location", *_STATE_COLS)
     values = (kind, location, *(getattr(s, c) for c in _STATE_COLS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "name")
@@ -47,15 +59,41 @@ def upsert_source_state(con: duckdb.DuckDBPyConnection, kind: str, location: str
 
 
 _FETCH_COLS = (
-    "run_id", "source", "kind", "url", "started_at", "outcome", "status", "error", "elapsed_s", "entries",
-    "new_articles", "updated_articles", "failed_pages",
-)  # fmt: skip
+    "run_id",
+    "source",
+    "kind",
+    "url",
+    "started_at",
+    "outcome",
+    "status",
+    "error",
+    "elapsed_s",
+    "entries",
+    "new_articles",
+    "updated_articles",
+    "failed_pages",
+)
 
 
-def insert_fetches(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, records: Sequence[FetchRecord]) -> None:
+def insert_fetches(
+    con: duckdb.DuckDBPyConnection, run_id: str, kind: str, records: Sequence[FetchRecord]
+) -> None:
     rows = [
-        (run_id, r.source, kind, r.url, r.started_at, str(r.outcome), r.status, r.error, r.elapsed_s,
-         r.entries, r.new_articles, r.updated_articles, r.failed_pages)
+        (
+            run_id,
+            r.source,
+            kind,
+            r.url,
+            r.started_at,
+            str(r.outcome),
+            r.status,
+            r.error,
+            r.elapsed_s,
+            r.entries,
+            r.new_articles,
+            r.updated_articles,
+            r.failed_pages,
+        )
         for r in records
-    ]  # fmt: skip
+    ]
     insert_rows(con, "fetches", _FETCH_COLS, rows)

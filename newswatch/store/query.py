@@ -85,8 +85,12 @@ def render_csv(r: QueryResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(r.columns)
     for row in r.rows:
-        w.writerow([json.dumps(_cell(v), ensure_ascii=False) if isinstance(v, list | dict) else _cell(v)
-                    for v in row])
+        w.writerow(
+            [
+                json.dumps(_cell(v), ensure_ascii=False) if isinstance(v, list | dict) else _cell(v)
+                for v in row
+            ]
+        )
     return buf.getvalue().rstrip("\n")
 
 

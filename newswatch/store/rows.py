@@ -32,9 +32,8 @@ def insert_rows(
     for row in rows:
         if len(row) != width:
             raise ValueError(f"{table}: row has {len(row)} values for {width} columns")
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(['unnest(?)'] * width)}"
-        + (" " + on_conflict if on_conflict else "")
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(['unnest(?)'] * width)}" + (
+        " " + on_conflict if on_conflict else ""
     )
     for start in range(0, len(rows), _CHUNK_ROWS):
         chunk = rows[start : start + _CHUNK_ROWS]

@@ -32,7 +32,7 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
             id BIGINT PRIMARY KEY DEFAULT nextval('fetch_ids'),
             run_id VARCHAR,
             source VARCHAR NOT NULL,
-            kind VARCHAR NOT NULL,            -- 'source': the poll of the feed/page/folder; 'page': a failed article page
+            kind VARCHAR NOT NULL,            -- 'source': a poll of a feed/page/folder; 'page': a failed page
             url VARCHAR,
             started_at TIMESTAMPTZ NOT NULL,
             outcome VARCHAR NOT NULL,

@@ -19,12 +19,17 @@ from tests.smtp_server import Recorder
 def _config(tmp_path: Path, feed: str, smtp_port: int) -> Path:
     return write_config(
         tmp_path / "sources.yaml",
-        [{"name": "local", "kind": "feed", "url": feed},
-         {"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")}],
+        [
+            {"name": "local", "kind": "feed", "url": feed},
+            {"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")},
+        ],
         allow_private_networks=True,
-        digest={"timezone": "Europe/Paris", "to": ["analyst@example.org"],
-                "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"}},
-    )  # fmt: skip
+        digest={
+            "timezone": "Europe/Paris",
+            "to": ["analyst@example.org"],
+            "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"},
+        },
+    )
 
 
 def test_poll_and_digest_flows_run_concurrently(
@@ -37,8 +42,11 @@ def test_poll_and_digest_flows_run_concurrently(
     db = tmp_path / "news.duckdb"
     with ReplayServer() as srv:
         pages = load_benchmark_pages(limit=20)
-        feed = srv.add("/feed.xml", rss_feed([(srv.add(f"/a/{p.id}.html", p.html), p.id[:8]) for p in pages]),
-                       "application/rss+xml")  # fmt: skip
+        feed = srv.add(
+            "/feed.xml",
+            rss_feed([(srv.add(f"/a/{p.id}.html", p.html), p.id[:8]) for p in pages]),
+            "application/rss+xml",
+        )
         cfg = str(_config(tmp_path, feed, serve(rec)))
         poll_sources(cfg, str(db), ["seeds"])  # something to send
         today = local_today("Europe/Paris", datetime.now(UTC))
@@ -58,16 +66,40 @@ def test_run_and_digest_processes_at_the_same_moment(tmp_path: Path, corpus: Pat
     home = tmp_path / "prefect"
     with ReplayServer() as srv:
         pages = load_benchmark_pages(limit=30)
-        feed = srv.add("/feed.xml", rss_feed([(srv.add(f"/a/{p.id}.html", p.html), p.id[:8]) for p in pages]),
-                       "application/rss+xml")  # fmt: skip
+        feed = srv.add(
+            "/feed.xml",
+            rss_feed([(srv.add(f"/a/{p.id}.html", p.html), p.id[:8]) for p in pages]),
+            "application/rss+xml",
+        )
         cfg = _config(tmp_path, feed, serve(rec))
-        assert run_cli(["run", "--config", str(cfg), "--db", str(db), "--source", "seeds"], home=home).returncode == 0
+        assert (
+            run_cli(["run", "--config", str(cfg), "--db", str(db), "--source", "seeds"], home=home).returncode
+            == 0
+        )
         env_args: dict[str, Any] = {"capture_output": True, "text": True, "cwd": ROOT, "timeout": 300}
-        run = subprocess.Popen([sys.executable, "-m", "newswatch.cli", "run", "--config", str(cfg), "--db", str(db)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                               env={"PREFECT_HOME": str(home), "PATH": "/usr/bin:/bin"})  # fmt: skip
-        digest = subprocess.run([sys.executable, "-m", "newswatch.cli", "digest", "--send", "--config", str(cfg),
-                                 "--db", str(db)], check=False, **env_args)  # fmt: skip
+        run = subprocess.Popen(
+            [sys.executable, "-m", "newswatch.cli", "run", "--config", str(cfg), "--db", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={"PREFECT_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        )
+        digest = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "newswatch.cli",
+                "digest",
+                "--send",
+                "--config",
+                str(cfg),
+                "--db",
+                str(db),
+            ],
+            check=False,
+            **env_args,
+        )
         out, err = run.communicate(timeout=300)
     assert digest.returncode == 0, digest.stderr
     assert run.returncode == 0, err

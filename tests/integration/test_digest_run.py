@@ -22,12 +22,18 @@ from tests.smtp_server import Recorder, free_port
 
 
 def _config(tmp_path: Path, port: int) -> Config:
-    return load_config(write_config(
-        tmp_path / "sources.yaml",
-        [{"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")}],
-        digest={"timezone": "Europe/Paris", "from": "Veille IA <newswatch@example.org>",
-                "to": ["analyst@example.org"], "smtp": {"host": "127.0.0.1", "port": port, "security": "none"}},
-    ))  # fmt: skip
+    return load_config(
+        write_config(
+            tmp_path / "sources.yaml",
+            [{"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")}],
+            digest={
+                "timezone": "Europe/Paris",
+                "from": "Veille IA <newswatch@example.org>",
+                "to": ["analyst@example.org"],
+                "smtp": {"host": "127.0.0.1", "port": port, "security": "none"},
+            },
+        )
+    )
 
 
 @pytest.fixture

@@ -23,8 +23,11 @@ def test_run_stores_all_benchmark_pages_with_quality_text(tmp_path: Path, corpus
     with ReplayServer() as srv:
         items = [(srv.add(f"/a/{p.id}.html", p.html), p.id[:12]) for p in pages]
         feed = srv.add("/feed.xml", rss_feed(items), "application/rss+xml; charset=utf-8")
-        cfg = write_config(tmp_path / "sources.yaml", [{"name": "bench", "kind": "feed", "url": feed}],
-                           allow_private_networks=True)  # fmt: skip
+        cfg = write_config(
+            tmp_path / "sources.yaml",
+            [{"name": "bench", "kind": "feed", "url": feed}],
+            allow_private_networks=True,
+        )
 
         first = run_cli(["run", "--config", str(cfg), "--db", str(db)], home=home)
         assert first.returncode == 0, first.stderr

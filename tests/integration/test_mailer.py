@@ -12,8 +12,6 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -258,10 +256,28 @@ def _openssl_certificate(cert: Path, key: Path) -> tuple[Path, Path]:
     try:
         san = f"subjectAltName=IP:{HOST},DNS:localhost"
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-             "-subj", "/CN=newswatch", "-addext", san, "-keyout", str(key), "-out", str(cert)],
-            check=True, capture_output=True, timeout=60,
-        )  # fmt: skip
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=newswatch",
+                "-addext",
+                san,
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     except (OSError, subprocess.SubprocessError):
         pytest.skip("neither the cryptography package nor the openssl command is available")
     return cert, key

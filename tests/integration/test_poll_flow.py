@@ -65,15 +65,24 @@ def test_flow_ingests_good_sources_and_records_broken_ones(
     assert by_source["missing"].outcome is Outcome.NOT_FOUND
 
     rows = dict(query(db, "SELECT source, outcome FROM fetches WHERE kind = 'source'"))
-    assert rows == {"good": "ok", "error": "http_error", "slow": "timeout", "huge": "too_large",
-                    "seeds": "ok", "missing": "not_found"}  # fmt: skip
+    assert rows == {
+        "good": "ok",
+        "error": "http_error",
+        "slow": "timeout",
+        "huge": "too_large",
+        "seeds": "ok",
+        "missing": "not_found",
+    }
     errors = query(db, "SELECT error FROM fetches WHERE outcome <> 'ok'")
     assert all(e and "\n" not in e for (e,) in errors)
     assert query(db, "SELECT count(*) FROM articles")[0][0] == 5
 
     # the seed articles: French, both labels
-    seeds = query(db, "SELECT a.lang, list(l.label ORDER BY l.label) FROM articles a "
-                      "JOIN labels l ON l.article_id = a.id WHERE a.source = 'seeds' GROUP BY a.id, a.lang")  # fmt: skip
+    seeds = query(
+        db,
+        "SELECT a.lang, list(l.label ORDER BY l.label) FROM articles a "
+        "JOIN labels l ON l.article_id = a.id WHERE a.source = 'seeds' GROUP BY a.id, a.lang",
+    )
     assert len(seeds) == 2
     for lang, labels in seeds:
         assert lang == "fr" and labels == ["ai_partnership", "inhouse_model"]

@@ -39,8 +39,14 @@ def _wait(what: str, check: Any, timeout: float, proc: subprocess.Popen[str]) ->
 
 def _prefect(args: list[str], api: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "prefect", *args], env=env, capture_output=True, text=True,
-                          timeout=180, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "prefect", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 @pytest.mark.slow
@@ -52,22 +58,34 @@ def test_serve_polls_on_schedule_sends_one_digest_and_stops_on_sigterm(
     home, db = tmp_path / "prefect", tmp_path / "news.duckdb"
     with ReplayServer() as feed_srv:
         pages = load_benchmark_pages(limit=4)
-        feed = feed_srv.add("/feed.xml", rss_feed([(feed_srv.add(f"/a/{p.id}.html", p.html), p.id[:8])
-                                                   for p in pages]), "application/rss+xml")  # fmt: skip
+        feed = feed_srv.add(
+            "/feed.xml",
+            rss_feed([(feed_srv.add(f"/a/{p.id}.html", p.html), p.id[:8]) for p in pages]),
+            "application/rss+xml",
+        )
         cfg = write_config(
             tmp_path / "sources.yaml",
-            [{"name": "local", "kind": "feed", "url": feed, "interval": "10s"},
-             {"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds"), "interval": "10s"}],
-            allow_private_networks=True, default_interval="10s",
-            digest={"timezone": "Europe/Paris", "to": ["analyst@example.org"],
-                    "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"}},
-        )  # fmt: skip
+            [
+                {"name": "local", "kind": "feed", "url": feed, "interval": "10s"},
+                {"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds"), "interval": "10s"},
+            ],
+            allow_private_networks=True,
+            default_interval="10s",
+            digest={
+                "timezone": "Europe/Paris",
+                "to": ["analyst@example.org"],
+                "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"},
+            },
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
         proc = subprocess.Popen(
             [sys.executable, "-m", "newswatch.cli", "serve", "--config", str(cfg), "--db", str(db)],
-            env={**env, "PREFECT_HOME": str(home)}, cwd=ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            env={**env, "PREFECT_HOME": str(home)},
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             polls = "SELECT count(*) FROM fetches WHERE kind = 'source' AND source = 'local'"
             _wait("two scheduled polls", lambda: query(db, polls)[0][0] >= 2, 150, proc)
@@ -77,8 +95,20 @@ def test_serve_polls_on_schedule_sends_one_digest_and_stops_on_sigterm(
             api = _wait("the local API", lambda: find_local_api(home), 30, proc)
             day = local_today("Europe/Paris", datetime.now(UTC)).isoformat()
             for _ in range(2):  # the served digest deployment, run twice for the same day
-                run = _prefect(["deployment", "run", "daily-digest/daily-digest", "--param", f"day={day}",
-                                "--watch", "--watch-timeout", "150"], api, home)  # fmt: skip
+                run = _prefect(
+                    [
+                        "deployment",
+                        "run",
+                        "daily-digest/daily-digest",
+                        "--param",
+                        f"day={day}",
+                        "--watch",
+                        "--watch-timeout",
+                        "150",
+                    ],
+                    api,
+                    home,
+                )
                 assert run.returncode == 0, run.stdout + run.stderr
             assert len(rec.messages) == 1, "the digest was sent twice"
             [(attempts, sent_at)] = query(db, "SELECT attempts, sent_at FROM digests")

@@ -12,9 +12,11 @@ from newswatch.pipeline import PollSession
 from newswatch.store import open_store
 from tests.helpers import query, write_config
 
-FEED = (b"<rss version='2.0'><channel><title>t</title><item><title>Microsoft and OpenAI</title>"
-        b"<link>https://example.org/a</link><description>Microsoft invests in OpenAI.</description>"
-        b"</item></channel></rss>")  # fmt: skip
+FEED = (
+    b"<rss version='2.0'><channel><title>t</title><item><title>Microsoft and OpenAI</title>"
+    b"<link>https://example.org/a</link><description>Microsoft invests in OpenAI.</description>"
+    b"</item></channel></rss>"
+)
 
 
 def test_failures_push_next_due_out_then_success_resets(tmp_path: Path) -> None:
@@ -22,8 +24,11 @@ def test_failures_push_next_due_out_then_success_resets(tmp_path: Path) -> None:
     db = tmp_path / "n.duckdb"
     with ReplayServer() as srv:
         url = srv.add("/feed.xml", b"down", "text/plain", status=503)
-        cfg = load_config(write_config(tmp_path / "s.yaml", [{"name": "flaky", "kind": "feed", "url": url,
-                                                               "interval": "10m"}]))  # fmt: skip
+        cfg = load_config(
+            write_config(
+                tmp_path / "s.yaml", [{"name": "flaky", "kind": "feed", "url": url, "interval": "10m"}]
+            )
+        )
         store = open_store(db)
         gaps = []
         for _ in range(3):
@@ -45,5 +50,7 @@ def test_failures_push_next_due_out_then_success_resets(tmp_path: Path) -> None:
         srv.add("/feed.xml", FEED, "application/rss+xml")
         with PollSession(cfg, store, now=lambda: clock[0]) as s:
             assert s.poll_source("flaky").outcome.value == "ok"
-        [(due, failures, err)] = query(db, "SELECT next_due_at, consecutive_failures, last_error FROM sources")
+        [(due, failures, err)] = query(
+            db, "SELECT next_due_at, consecutive_failures, last_error FROM sources"
+        )
         assert failures == 0 and err is None and due - clock[0] == timedelta(minutes=10)

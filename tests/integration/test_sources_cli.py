@@ -27,8 +27,11 @@ def test_import_appends_new_feeds_keeping_comments_then_export_round_trips(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = tmp_path / "sources.yaml"
-    cfg.write_text("# my sources\nsources:\n  - name: numerama  # French\n    kind: feed\n"
-                   "    url: https://www.numerama.com/feed/\n", encoding="utf-8")  # fmt: skip
+    cfg.write_text(
+        "# my sources\nsources:\n  - name: numerama  # French\n    kind: feed\n"
+        "    url: https://www.numerama.com/feed/\n",
+        encoding="utf-8",
+    )
     opml = tmp_path / "feeds.opml"
     opml.write_bytes(OPML)
     assert main(["sources", "import", str(opml), "--config", str(cfg)]) == 0
@@ -62,14 +65,23 @@ def test_render_opml_escapes_and_skips_folders() -> None:
     assert len(parse_opml(xml.encode())) == sum(1 for s in cfg.sources if s.kind == "feed")
 
 
-def test_check_tries_each_source_and_stores_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_tries_each_source_and_stores_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with ReplayServer() as srv:
-        ok = srv.add("/feed.xml", b"<rss version='2.0'><channel><title>t</title><item><title>A</title>"
-                     b"<link>https://example.org/a</link></item></channel></rss>", "application/rss+xml")  # fmt: skip
-        cfg = write_config(tmp_path / "s.yaml", [
-            {"name": "good", "kind": "feed", "url": ok},
-            {"name": "gone", "kind": "feed", "url": srv.url("/missing.xml")},
-        ])  # fmt: skip
+        ok = srv.add(
+            "/feed.xml",
+            b"<rss version='2.0'><channel><title>t</title><item><title>A</title>"
+            b"<link>https://example.org/a</link></item></channel></rss>",
+            "application/rss+xml",
+        )
+        cfg = write_config(
+            tmp_path / "s.yaml",
+            [
+                {"name": "good", "kind": "feed", "url": ok},
+                {"name": "gone", "kind": "feed", "url": srv.url("/missing.xml")},
+            ],
+        )
         code = main(["sources", "check", "--config", str(cfg), "--db", str(tmp_path / "n.duckdb")])
     out = capsys.readouterr().out
     assert code == 1

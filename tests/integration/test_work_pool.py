@@ -18,14 +18,27 @@ from tests.helpers import ROOT, query, write_config
 def test_deploy_all_to_a_process_pool_and_a_worker_runs_a_poll(tmp_path: Path) -> None:
     home = tmp_path / "prefect"
     db = tmp_path / "news.duckdb"
-    cfg = write_config(tmp_path / "sources.yaml", [{"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")}])
+    cfg = write_config(
+        tmp_path / "sources.yaml", [{"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")}]
+    )
     with local_api_server(home=home, port=0, ui=False) as url:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
-               "PREFECT_API_URL": url, "PREFECT_HOME": str(home), "NEWSWATCH_DIR": str(ROOT)}  # fmt: skip
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+            "PREFECT_API_URL": url,
+            "PREFECT_HOME": str(home),
+            "NEWSWATCH_DIR": str(ROOT),
+        }
 
         def prefect(*args: str) -> str:
-            r = subprocess.run([sys.executable, "-m", "prefect", *args], env=env, cwd=ROOT, capture_output=True,
-                               text=True, timeout=240, check=False)  # fmt: skip
+            r = subprocess.run(
+                [sys.executable, "-m", "prefect", *args],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=240,
+                check=False,
+            )
             assert r.returncode == 0, r.stdout + r.stderr
             return r.stdout
 
@@ -33,7 +46,16 @@ def test_deploy_all_to_a_process_pool_and_a_worker_runs_a_poll(tmp_path: Path) -
         prefect("deploy", "--all")
         listed = prefect("deployment", "ls")
         assert "poll-sources/poll-sources" in listed and "daily-digest/daily-digest" in listed
-        prefect("deployment", "run", "poll-sources/poll-sources", "--param", f"config_path={cfg}",
-                "--param", f"db_path={db}", "--param", "only_due=false")  # fmt: skip
+        prefect(
+            "deployment",
+            "run",
+            "poll-sources/poll-sources",
+            "--param",
+            f"config_path={cfg}",
+            "--param",
+            f"db_path={db}",
+            "--param",
+            "only_due=false",
+        )
         prefect("worker", "start", "--pool", "newswatch", "--run-once")
     assert query(db, "SELECT count(*) FROM articles WHERE source = 'seeds'")[0][0] == 2

@@ -25,10 +25,17 @@ from xml.sax.saxutils import escape
 Handler = Callable[[socket.socket, "Request", threading.Event], None]
 
 _REASONS = {
-    200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found",
-    410: "Gone", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    404: "Not Found",
+    410: "Gone",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -137,8 +144,11 @@ def respond(
     headers: Iterable[tuple[str, str]] = (),
 ) -> Handler:
     """A plain, well-formed answer."""
-    extra = [*([("Content-Type", content_type)] if content_type else []), *headers,
-             ("Content-Length", str(len(body)))]  # fmt: skip
+    extra = [
+        *([("Content-Type", content_type)] if content_type else []),
+        *headers,
+        ("Content-Length", str(len(body))),
+    ]
 
     def handle(conn: socket.socket, request: Request, stop: threading.Event) -> None:
         conn.sendall(_head(status, extra) + body)
@@ -318,8 +328,11 @@ class Item:
 def rss(items: Iterable[Item], *, encoding: str | None = "utf-8", title: str = "hostile") -> str:
     """RSS 2.0 text; every missing field is simply left out (that is the point)."""
     decl = f'<?xml version="1.0" encoding="{encoding}"?>\n' if encoding else ""
-    parts = [decl, f"<rss version=\"2.0\"><channel><title>{escape(title)}</title>"
-                   "<link>http://127.0.0.1/</link><description>d</description>"]  # fmt: skip
+    parts = [
+        decl,
+        f'<rss version="2.0"><channel><title>{escape(title)}</title>'
+        "<link>http://127.0.0.1/</link><description>d</description>",
+    ]
     for it in items:
         parts.append("<item>")
         if it.title is not None:

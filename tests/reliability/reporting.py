@@ -69,8 +69,12 @@ def render_table(rows: dict[tuple[str, str], FaultRow]) -> str:
     out: list[str] = []
     n = 0
     for name in order:
-        out += [f"### {SECTIONS.get(name, name)}", "", "| # | level | fault | outcome recorded | result |",
-                "|---|---|---|---|---|"]  # fmt: skip
+        out += [
+            f"### {SECTIONS.get(name, name)}",
+            "",
+            "| # | level | fault | outcome recorded | result |",
+            "|---|---|---|---|---|",
+        ]
         for r in by_file[name]:
             n += 1
             verdict = {True: "pass", False: "FAIL", None: "not run"}[r.passed]

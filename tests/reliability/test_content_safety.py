@@ -34,8 +34,24 @@ from tests.smtp_server import serve as serve  # a fixture
 
 RSS = "application/rss+xml"
 LABELLED = ROOT / "tests" / "quality" / "data" / "labelled.jsonl"
-FORBIDDEN_TAGS = {"script", "img", "iframe", "object", "embed", "svg", "math", "form", "input", "base",
-                  "link", "video", "audio", "source", "frame", "frameset"}  # fmt: skip
+FORBIDDEN_TAGS = {
+    "script",
+    "img",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "form",
+    "input",
+    "base",
+    "link",
+    "video",
+    "audio",
+    "source",
+    "frame",
+    "frameset",
+}
 PASSWORD = "Tr0ub4dor&3-s3cr3t-Pässwörd"
 
 
@@ -66,9 +82,13 @@ def _hostile_page(title_html: str, text: str) -> bytes:
 def _digest_config(feed: str, smtp_port: int, **digest: Any) -> Config:
     return make_config(
         [{"name": "hostile", "kind": "feed", "url": feed}],
-        digest={"timezone": "UTC", "from": "Veille IA <newswatch@example.org>", "to": ["analyst@example.org"],
-                "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none", **digest}},
-    )  # fmt: skip
+        digest={
+            "timezone": "UTC",
+            "from": "Veille IA <newswatch@example.org>",
+            "to": ["analyst@example.org"],
+            "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none", **digest},
+        },
+    )
 
 
 def _ingest(config: Config, db: Path) -> None:
@@ -85,10 +105,15 @@ def hostile_feed() -> Iterator[str]:
     with HostileServer() as srv:
         page = srv.route(
             "/news/microsoft-loosens-its-reliance-on-openai.html",
-            respond(200, _hostile_page(
-                "Microsoft loosens its reliance on OpenAI &lt;script&gt;alert(1)&lt;/script&gt;&#13;&#10;"
-                "Bcc: victim@evil.example", a["text"])),
-        )  # fmt: skip
+            respond(
+                200,
+                _hostile_page(
+                    "Microsoft loosens its reliance on OpenAI &lt;script&gt;alert(1)&lt;/script&gt;&#13;&#10;"
+                    "Bcc: victim@evil.example",
+                    a["text"],
+                ),
+            ),
+        )
         gone = srv.route("/news/meta-buys-half-of-scale-ai-story.html", respond(404))
         items = [
             Item(link=page, title="ignored: the page's own title wins"),
@@ -148,9 +173,23 @@ def test_a_hostile_feed_cannot_script_the_digest_or_inject_mail_headers(
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     names = {k.lower() for k in msg}
     assert "bcc" not in names and "cc" not in names
-    assert names <= {"subject", "from", "to", "date", "message-id", "mime-version", "content-type",
-                     "content-transfer-encoding", "auto-submitted", "x-auto-response-suppress", "precedence",
-                     "list-id", "x-mailer", "reply-to", "x-newswatch-digest"}, names  # fmt: skip
+    assert names <= {
+        "subject",
+        "from",
+        "to",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "auto-submitted",
+        "x-auto-response-suppress",
+        "precedence",
+        "list-id",
+        "x-mailer",
+        "reply-to",
+        "x-newswatch-digest",
+    }, names
     subject = str(msg["Subject"])
     assert "\n" not in subject and "\r" not in subject and "\u202e" not in subject
     assert "<script>" in subject or "Microsoft loosens" in subject  # shown as text, not dropped silently

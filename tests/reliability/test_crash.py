@@ -67,8 +67,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[Sit
             items = [(srv.add(f"/feed{k}/{p.id}.html", p.html), p.id[:8]) for p in chunk]
             feed = srv.add(f"/feed{k}.xml", rss_feed(items, title=f"feed{k}"), "application/rss+xml")
             sources.append({"name": f"feed{k}", "kind": "feed", "url": feed})
-        config = write_config(folder / "sources.yaml", sources, allow_private_networks=True,
-                              extract={"workers": 2})  # fmt: skip
+        config = write_config(
+            folder / "sources.yaml", sources, allow_private_networks=True, extract={"workers": 2}
+        )
         yield Site(config, folder / "prefect-home")
 
 
@@ -97,9 +98,12 @@ def start_run(site: Site, db: Path, api_url: str | None) -> subprocess.Popen[str
     """`newswatch run` as a user starts it, in its own process group (so leftovers can be cleaned up)."""
     return subprocess.Popen(
         [str(NEWSWATCH), "run", "--config", str(site.config), "--db", str(db)],
-        env=_env(site, api_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env(site, api_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
 
 
 def kill_group(proc: subprocess.Popen[str]) -> None:
@@ -172,8 +176,11 @@ def baseline(site: Site, shared_api: str, tmp_path_factory: pytest.TempPathFacto
     articles = article_set(db)
     assert len(articles) == FEEDS * PER_FEED
     assert_store_consistent(db)
-    done = run_query(db, "SELECT started_at + to_microseconds(CAST(elapsed_s * 1e6 AS BIGINT)) "
-                         "FROM fetches WHERE kind = 'source'").rows  # fmt: skip
+    done = run_query(
+        db,
+        "SELECT started_at + to_microseconds(CAST(elapsed_s * 1e6 AS BIGINT)) "
+        "FROM fetches WHERE kind = 'source'",
+    ).rows
     offsets = sorted((when - wall).total_seconds() for (when,) in done)
     return Baseline(articles, elapsed, db_at, (offsets[0], offsets[-1]))
 
@@ -193,8 +200,13 @@ def kill_moments(rnd: random.Random, base: Baseline) -> Iterator[float]:
     first, last = base.writes
     while True:
         pick = rnd.random()
-        low, high = (0.5, base.seconds) if pick < 0.25 else (base.db_at, base.seconds) if pick < 0.5 \
-            else (first - 1.0, last + 1.0)  # fmt: skip
+        low, high = (
+            (0.5, base.seconds)
+            if pick < 0.25
+            else (base.db_at, base.seconds)
+            if pick < 0.5
+            else (first - 1.0, last + 1.0)
+        )
         yield min(max(rnd.uniform(low, high), 0.5), base.seconds)
 
 
@@ -248,12 +260,18 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
         "with some sources landed": sum(0 < t.sources_landed < FEEDS for t in kills),
         "after all sources landed": sum(t.sources_landed == FEEDS for t in kills),
     }
-    row = fault(f"SIGKILL of `newswatch run` at {len(kills)} random moments (0.5-{baseline.seconds:.0f} s)",
-                "run", "store opens, nothing partial")  # fmt: skip
+    row = fault(
+        f"SIGKILL of `newswatch run` at {len(kills)} random moments (0.5-{baseline.seconds:.0f} s)",
+        "run",
+        "store opens, nothing partial",
+    )
     when = ", ".join(f"{n} {k}" for k, n in spread.items())
     when += f"; {len(trials) - len(kills)} runs finished before their kill moment"
-    row.saw("ok", f"store opened after every kill, nothing partial; every rerun equal to an uninterrupted "
-                  f"run ({len(expected)} articles); {len(kills)} kills, {chain} chains: {when}")  # fmt: skip
+    row.saw(
+        "ok",
+        f"store opened after every kill, nothing partial; every rerun equal to an uninterrupted "
+        f"run ({len(expected)} articles); {len(kills)} kills, {chain} chains: {when}",
+    )
     assert len(kills) >= KILLS
     assert max(t.delay for t in kills) - min(t.delay for t in kills) > baseline.seconds / 3  # spread out
 
@@ -307,9 +325,16 @@ def test_two_runs_at_once_and_an_analyst_querying_all_along(
         db, "SELECT source, count(*) FROM fetches WHERE kind = 'source' GROUP BY source"
     ).rows
     assert sorted(per_source) == [(f"feed{k}", 2) for k in range(FEEDS)]
-    new = sorted(run_query(db, "SELECT run_id, sum(new_articles) FROM fetches WHERE kind = 'source' "
-                               "GROUP BY run_id").rows, key=lambda r: r[1])  # fmt: skip
+    new = sorted(
+        run_query(
+            db, "SELECT run_id, sum(new_articles) FROM fetches WHERE kind = 'source' GROUP BY run_id"
+        ).rows,
+        key=lambda r: r[1],
+    )
     assert sum(n for _, n in new) == FEEDS * PER_FEED  # split between the two runs, none twice
     row = fault("two `newswatch run` at once on one database + analyst queries", "run", "both ok, no dup")
-    row.saw("ok", f"new articles per run {[int(n) for _, n in new]}; {len(counts)} reads + {len(cli_codes)} "
-                  "`newswatch query` during the runs, all answered, counts never went down")  # fmt: skip
+    row.saw(
+        "ok",
+        f"new articles per run {[int(n) for _, n in new]}; {len(counts)} reads + {len(cli_codes)} "
+        "`newswatch query` during the runs, all answered, counts never went down",
+    )

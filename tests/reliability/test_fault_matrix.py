@@ -129,8 +129,10 @@ def assert_healthy_landed(poll: Poll, healthy: Healthy) -> None:
     outcome, status, error = poll.source_fetch("healthy")
     assert (outcome, status, error) in {("ok", 200, None), ("not_modified", 304, None)}  # 304: polled before
     assert [(u, x) for u, _, x in poll.articles("healthy")] == [(u, "ok") for u in healthy.links]
-    labelled = poll.rows("SELECT count(*) FROM articles a JOIN classifications c ON c.article_id = a.id "
-                         "WHERE a.source = 'healthy'")  # fmt: skip
+    labelled = poll.rows(
+        "SELECT count(*) FROM articles a JOIN classifications c ON c.article_id = a.id "
+        "WHERE a.source = 'healthy'"
+    )
     assert labelled == [(2,)]
 
 
@@ -179,58 +181,143 @@ FEED_FAULTS = [
     FeedFault("503", "HTTP 503 (no Retry-After)", _at("/f", respond(503)), Outcome.HTTP_ERROR, "HTTP 503"),
     FeedFault("404", "HTTP 404", _at("/f", respond(404)), Outcome.HTTP_ERROR, "HTTP 404 Not Found"),
     FeedFault("410", "HTTP 410", _at("/f", respond(410)), Outcome.HTTP_ERROR, "HTTP 410 Gone"),
-    FeedFault("429-short", "HTTP 429, Retry-After 0.2 s, never relents", _at("/f", _NEVER_RELENTS),
-              Outcome.RATE_LIMITED, "still refused after 2 retries"),
-    FeedFault("429-long", "HTTP 429, Retry-After 3600 s",
-              _at("/f", respond(429, b"", None, [("Retry-After", "3600")])),
-              Outcome.RATE_LIMITED, "Retry-After 3600s is over the 1s we wait"),
+    FeedFault(
+        "429-short",
+        "HTTP 429, Retry-After 0.2 s, never relents",
+        _at("/f", _NEVER_RELENTS),
+        Outcome.RATE_LIMITED,
+        "still refused after 2 retries",
+    ),
+    FeedFault(
+        "429-long",
+        "HTTP 429, Retry-After 3600 s",
+        _at("/f", respond(429, b"", None, [("Retry-After", "3600")])),
+        Outcome.RATE_LIMITED,
+        "Retry-After 3600s is over the 1s we wait",
+    ),
     FeedFault("refused", "connection refused", _refused, Outcome.CONNECT_ERROR, "cannot connect"),
-    FeedFault("dns-tarpit", "DNS lookup that never answers", _tarpit, Outcome.TIMEOUT,
-              "DNS lookup of tarpit.bad.test took longer than 1s"),
-    FeedFault("reset", "connection reset mid-body", _at("/f", reset_mid_body()), Outcome.CONNECT_ERROR,
-              "connection lost"),
-    FeedFault("silent", "accepts, never answers", _at("/f", silent()), Outcome.TIMEOUT,
-              "read timeout (0.5s)"),
-    FeedFault("drip-body", "drips the body, a byte each 0.25 s", _at("/f", drip(0.25)), Outcome.TIMEOUT,
-              "total deadline of 1s exceeded"),
-    FeedFault("drip-head", "drips the status line, a byte each 0.25 s",
-              _at("/f", drip(0.25, in_headers=True)),
-              Outcome.TIMEOUT, "total deadline of 1s exceeded"),
+    FeedFault(
+        "dns-tarpit",
+        "DNS lookup that never answers",
+        _tarpit,
+        Outcome.TIMEOUT,
+        "DNS lookup of tarpit.bad.test took longer than 1s",
+    ),
+    FeedFault(
+        "reset",
+        "connection reset mid-body",
+        _at("/f", reset_mid_body()),
+        Outcome.CONNECT_ERROR,
+        "connection lost",
+    ),
+    FeedFault(
+        "silent", "accepts, never answers", _at("/f", silent()), Outcome.TIMEOUT, "read timeout (0.5s)"
+    ),
+    FeedFault(
+        "drip-body",
+        "drips the body, a byte each 0.25 s",
+        _at("/f", drip(0.25)),
+        Outcome.TIMEOUT,
+        "total deadline of 1s exceeded",
+    ),
+    FeedFault(
+        "drip-head",
+        "drips the status line, a byte each 0.25 s",
+        _at("/f", drip(0.25, in_headers=True)),
+        Outcome.TIMEOUT,
+        "total deadline of 1s exceeded",
+    ),
     FeedFault("drip-1s", "drips a byte a second", _at("/f", drip(1.0)), Outcome.TIMEOUT, "read timeout"),
-    FeedFault("cap-declared", "body over the size cap (Content-Length)",
-              _at("/f", respond(200, b"<" * 1_200_000, RSS)),
-              Outcome.TOO_LARGE, "Content-Length 1200000 is over the 1000000-byte cap"),
-    FeedFault("cap-chunked", "body over the size cap (chunked, no length)",
-              _at("/f", chunked_without_length(b"<item>" * 10_000, 40, RSS)), Outcome.TOO_LARGE,
-              "body over the 1000000-byte cap"),
-    FeedFault("gzip-bomb", "gzip bomb (100 KB → 100 MB)",
-              _at("/f", respond(200, gzip_bomb(), RSS, [("Content-Encoding", "gzip")])), Outcome.TOO_LARGE,
-              "(decoded)"),
-    FeedFault("10mb-line", "a single 10 MB line (over the cap)", _at("/f", respond(200, _BIG_LINE, RSS)),
-              Outcome.TOO_LARGE, "over the 1000000-byte cap"),
+    FeedFault(
+        "cap-declared",
+        "body over the size cap (Content-Length)",
+        _at("/f", respond(200, b"<" * 1_200_000, RSS)),
+        Outcome.TOO_LARGE,
+        "Content-Length 1200000 is over the 1000000-byte cap",
+    ),
+    FeedFault(
+        "cap-chunked",
+        "body over the size cap (chunked, no length)",
+        _at("/f", chunked_without_length(b"<item>" * 10_000, 40, RSS)),
+        Outcome.TOO_LARGE,
+        "body over the 1000000-byte cap",
+    ),
+    FeedFault(
+        "gzip-bomb",
+        "gzip bomb (100 KB → 100 MB)",
+        _at("/f", respond(200, gzip_bomb(), RSS, [("Content-Encoding", "gzip")])),
+        Outcome.TOO_LARGE,
+        "(decoded)",
+    ),
+    FeedFault(
+        "10mb-line",
+        "a single 10 MB line (over the cap)",
+        _at("/f", respond(200, _BIG_LINE, RSS)),
+        Outcome.TOO_LARGE,
+        "over the 1000000-byte cap",
+    ),
     FeedFault("loop", "redirect loop", _loop, Outcome.REDIRECT_ERROR, "redirect loop"),
-    FeedFault("too-many", "redirect chain longer than max_redirects", _chain, Outcome.REDIRECT_ERROR,
-              "more than 5 redirects"),
-    FeedFault("file", "redirect to file:///etc/passwd", _at("/f", redirect("file:///etc/passwd")),
-              Outcome.REDIRECT_ERROR, "not an http(s) URL (file:)"),
-    FeedFault("gopher", "redirect to gopher://", _at("/f", redirect("gopher://127.0.0.1:70/1")),
-              Outcome.REDIRECT_ERROR, "(gopher:)"),
-    FeedFault("js-redirect", "redirect to javascript:", _at("/f", redirect("javascript:alert(1)")),
-              Outcome.REDIRECT_ERROR, "(javascript:)"),
-    FeedFault("html", "the feed is an HTML page",
-              _at("/f", respond(200, article_html("Not a feed", 7).encode())),
-              Outcome.PARSE_ERROR, "not a feed: looks like HTML"),
+    FeedFault(
+        "too-many",
+        "redirect chain longer than max_redirects",
+        _chain,
+        Outcome.REDIRECT_ERROR,
+        "more than 5 redirects",
+    ),
+    FeedFault(
+        "file",
+        "redirect to file:///etc/passwd",
+        _at("/f", redirect("file:///etc/passwd")),
+        Outcome.REDIRECT_ERROR,
+        "not an http(s) URL (file:)",
+    ),
+    FeedFault(
+        "gopher",
+        "redirect to gopher://",
+        _at("/f", redirect("gopher://127.0.0.1:70/1")),
+        Outcome.REDIRECT_ERROR,
+        "(gopher:)",
+    ),
+    FeedFault(
+        "js-redirect",
+        "redirect to javascript:",
+        _at("/f", redirect("javascript:alert(1)")),
+        Outcome.REDIRECT_ERROR,
+        "(javascript:)",
+    ),
+    FeedFault(
+        "html",
+        "the feed is an HTML page",
+        _at("/f", respond(200, article_html("Not a feed", 7).encode())),
+        Outcome.PARSE_ERROR,
+        "not a feed: looks like HTML",
+    ),
     FeedFault("empty", "empty body", _at("/f", respond(200, b"", RSS)), Outcome.PARSE_ERROR, "empty body"),
-    FeedFault("blank", "body of blank lines", _at("/f", respond(200, b"\n \r\n\t\n", RSS)),
-              Outcome.PARSE_ERROR,
-              "empty body"),
-    FeedFault("junk", "binary junk", _at("/f", respond(200, _JUNK, "application/octet-stream")),
-              Outcome.PARSE_ERROR, "not a feed"),
-    FeedFault("truncated", "XML cut in the middle of the first item",
-              _at("/f", respond(200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-                                     b"<item><ti",
-                                RSS)), Outcome.PARSE_ERROR, "XML error"),
-]  # fmt: skip
+    FeedFault(
+        "blank",
+        "body of blank lines",
+        _at("/f", respond(200, b"\n \r\n\t\n", RSS)),
+        Outcome.PARSE_ERROR,
+        "empty body",
+    ),
+    FeedFault(
+        "junk",
+        "binary junk",
+        _at("/f", respond(200, _JUNK, "application/octet-stream")),
+        Outcome.PARSE_ERROR,
+        "not a feed",
+    ),
+    FeedFault(
+        "truncated",
+        "XML cut in the middle of the first item",
+        _at(
+            "/f",
+            respond(200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><ti', RSS),
+        ),
+        Outcome.PARSE_ERROR,
+        "XML error",
+    ),
+]
 
 
 @dataclass
@@ -347,49 +434,133 @@ PAGE_FAULTS = [
     PageFault("503", "HTTP 503", _page(respond(503)), Outcome.HTTP_ERROR, "HTTP 503", kept=False),
     PageFault("404", "HTTP 404", _page(respond(404)), Outcome.HTTP_ERROR, "HTTP 404", kept=True),
     PageFault("410", "HTTP 410", _page(respond(410)), Outcome.HTTP_ERROR, "HTTP 410", kept=True),
-    PageFault("429", "HTTP 429, Retry-After 0.2 s, never relents", _page(_NEVER_RELENTS),
-              Outcome.RATE_LIMITED,
-              "HTTP 429", kept=False),
-    PageFault("refused", "connection refused", _page_refused, Outcome.CONNECT_ERROR, "cannot connect",
-              kept=False),
-    PageFault("dns-tarpit", "DNS lookup that never answers", _page_tarpit, Outcome.TIMEOUT,
-              "DNS lookup of tarpit.bad.test took longer than 1s", kept=False),
-    PageFault("reset", "connection reset mid-body", _page(reset_mid_body(sent=b"<html><body><p>")),
-              Outcome.CONNECT_ERROR, "connection lost", kept=False),
-    PageFault("silent", "accepts, never answers", _page(silent()), Outcome.TIMEOUT, "read timeout",
-              kept=False),
-    PageFault("drip", "drips the body, a byte each 0.25 s", _page(drip(0.25)), Outcome.TIMEOUT,
-              "total deadline",
-              kept=False),
-    PageFault("cap", "body over the size cap (13 MB)", _page(respond(200, b"<p>" * 4_400_000)),
-              Outcome.TOO_LARGE,
-              "over the 12000000-byte cap", kept=True),
-    PageFault("gzip-bomb", "gzip bomb (100 KB → 100 MB)",
-              _page(respond(200, gzip_bomb(), "text/html", [("Content-Encoding", "gzip")])),
-              Outcome.TOO_LARGE, "(decoded)", kept=True),
+    PageFault(
+        "429",
+        "HTTP 429, Retry-After 0.2 s, never relents",
+        _page(_NEVER_RELENTS),
+        Outcome.RATE_LIMITED,
+        "HTTP 429",
+        kept=False,
+    ),
+    PageFault(
+        "refused", "connection refused", _page_refused, Outcome.CONNECT_ERROR, "cannot connect", kept=False
+    ),
+    PageFault(
+        "dns-tarpit",
+        "DNS lookup that never answers",
+        _page_tarpit,
+        Outcome.TIMEOUT,
+        "DNS lookup of tarpit.bad.test took longer than 1s",
+        kept=False,
+    ),
+    PageFault(
+        "reset",
+        "connection reset mid-body",
+        _page(reset_mid_body(sent=b"<html><body><p>")),
+        Outcome.CONNECT_ERROR,
+        "connection lost",
+        kept=False,
+    ),
+    PageFault(
+        "silent", "accepts, never answers", _page(silent()), Outcome.TIMEOUT, "read timeout", kept=False
+    ),
+    PageFault(
+        "drip",
+        "drips the body, a byte each 0.25 s",
+        _page(drip(0.25)),
+        Outcome.TIMEOUT,
+        "total deadline",
+        kept=False,
+    ),
+    PageFault(
+        "cap",
+        "body over the size cap (13 MB)",
+        _page(respond(200, b"<p>" * 4_400_000)),
+        Outcome.TOO_LARGE,
+        "over the 12000000-byte cap",
+        kept=True,
+    ),
+    PageFault(
+        "gzip-bomb",
+        "gzip bomb (100 KB → 100 MB)",
+        _page(respond(200, gzip_bomb(), "text/html", [("Content-Encoding", "gzip")])),
+        Outcome.TOO_LARGE,
+        "(decoded)",
+        kept=True,
+    ),
     PageFault("loop", "redirect loop", _page_loop, Outcome.REDIRECT_ERROR, "redirect loop", kept=True),
-    PageFault("file", "redirect to file:///etc/passwd", _page(redirect("file:///etc/passwd")),
-              Outcome.REDIRECT_ERROR, "(file:)", kept=True),
-    PageFault("robots", "robots.txt disallows the page", _robots, Outcome.ROBOTS, "disallowed by robots.txt",
-              kept=True),
-    PageFault("junk", "binary junk served as text/html", _page(respond(200, _JUNK)), Outcome.PARSE_ERROR,
-              "not HTML: binary content", kept=True),
+    PageFault(
+        "file",
+        "redirect to file:///etc/passwd",
+        _page(redirect("file:///etc/passwd")),
+        Outcome.REDIRECT_ERROR,
+        "(file:)",
+        kept=True,
+    ),
+    PageFault(
+        "robots",
+        "robots.txt disallows the page",
+        _robots,
+        Outcome.ROBOTS,
+        "disallowed by robots.txt",
+        kept=True,
+    ),
+    PageFault(
+        "junk",
+        "binary junk served as text/html",
+        _page(respond(200, _JUNK)),
+        Outcome.PARSE_ERROR,
+        "not HTML: binary content",
+        kept=True,
+    ),
     PageFault("empty", "empty body", _page(respond(200, b"")), Outcome.PARSE_ERROR, "empty page", kept=True),
-    PageFault("no-text", "a page with no article text (only navigation)",
-              _page(respond(200, b"<html><head><title>Menu</title></head><body><nav></nav>"
-                                 b"<script>var x;</script></body></html>")),
-              Outcome.PARSE_ERROR, "no article text found", kept=True),
-    PageFault("10mb-line", "a single 10 MB line (cap raised to 12 MB)", _page(respond(200, _BIG_PAGE)),
-              Outcome.PARSE_ERROR, ("no article text found", "extraction timed out after 2s"), kept=True),
-    PageFault("runaway", "extraction runs away (real pathological HTML, 0.6 MB)",
-              _page(respond(200, _slow_html())),
-              Outcome.PARSE_ERROR, "extraction timed out after 2s", kept=True),
-    PageFault("hang", "extraction hangs forever (scripted)", _page(respond(200, b"<p>HANG-FOREVER</p>")),
-              Outcome.PARSE_ERROR, "extraction timed out after 2s", kept=True),
-    PageFault("worker-killed", "extraction worker killed (SIGKILL, scripted)",
-              _page(respond(200, b"<p>KILL-MY-WORKER</p>")), Outcome.PARSE_ERROR,
-              "extraction worker died (signal SIGKILL)", kept=True),
-]  # fmt: skip
+    PageFault(
+        "no-text",
+        "a page with no article text (only navigation)",
+        _page(
+            respond(
+                200,
+                b"<html><head><title>Menu</title></head><body><nav></nav>"
+                b"<script>var x;</script></body></html>",
+            )
+        ),
+        Outcome.PARSE_ERROR,
+        "no article text found",
+        kept=True,
+    ),
+    PageFault(
+        "10mb-line",
+        "a single 10 MB line (cap raised to 12 MB)",
+        _page(respond(200, _BIG_PAGE)),
+        Outcome.PARSE_ERROR,
+        ("no article text found", "extraction timed out after 2s"),
+        kept=True,
+    ),
+    PageFault(
+        "runaway",
+        "extraction runs away (real pathological HTML, 0.6 MB)",
+        _page(respond(200, _slow_html())),
+        Outcome.PARSE_ERROR,
+        "extraction timed out after 2s",
+        kept=True,
+    ),
+    PageFault(
+        "hang",
+        "extraction hangs forever (scripted)",
+        _page(respond(200, b"<p>HANG-FOREVER</p>")),
+        Outcome.PARSE_ERROR,
+        "extraction timed out after 2s",
+        kept=True,
+    ),
+    PageFault(
+        "worker-killed",
+        "extraction worker killed (SIGKILL, scripted)",
+        _page(respond(200, b"<p>KILL-MY-WORKER</p>")),
+        Outcome.PARSE_ERROR,
+        "extraction worker died (signal SIGKILL)",
+        kept=True,
+    ),
+]
 
 
 _FINE = "/news/a-fine-article-on-the-same-feed.html"
@@ -403,9 +574,12 @@ def page_faults(healthy: Healthy, tmp_path_factory: pytest.TempPathFactory) -> I
         urls = {c.id: c.install(srv, port, f"/news/{c.id}-the-faulty-article-page.html") for c in PAGE_FAULTS}
         urls["fine"] = srv.route(_FINE, respond(200, article_html("Fine", 11).encode()), host="bad.test")
         items = [Item(link=urls["fine"], title="Fine", published=hours_ago(1))]
-        items += [Item(link=urls[c.id], title=f"Faulty page {c.id}", description=_summary(i),
-                       published=hours_ago(2))
-                  for i, c in enumerate(PAGE_FAULTS)]  # fmt: skip
+        items += [
+            Item(
+                link=urls[c.id], title=f"Faulty page {c.id}", description=_summary(i), published=hours_ago(2)
+            )
+            for i, c in enumerate(PAGE_FAULTS)
+        ]
         feed = srv.route("/feed.xml", respond(200, rss(items).encode(), RSS), host="bad.test")
         config = make_config(
             [healthy.source, {"name": "hostile", "kind": "feed", "url": feed}], **_PAGE_CONFIG
@@ -432,8 +606,12 @@ def test_page_fault(case: PageFault, page_faults: Shared, healthy: Healthy, faul
     assert outcome == case.outcome
     fragments = (case.fragment,) if isinstance(case.fragment, str) else case.fragment
     assert error is not None and any(f in error for f in fragments) and faulty[:40] in error, error
-    stored = {u: (t, x, text) for u, t, x, text in poll.rows(
-        f"SELECT url, title, extraction, text FROM articles WHERE url = '{faulty}'")}  # fmt: skip
+    stored = {
+        u: (t, x, text)
+        for u, t, x, text in poll.rows(
+            f"SELECT url, title, extraction, text FROM articles WHERE url = '{faulty}'"
+        )
+    }
     if case.kept:  # kept with what the feed gave
         assert stored == {faulty: (f"Faulty page {case.id}", "feed_only", _summary(PAGE_FAULTS.index(case)))}
     else:  # not stored: tried again next poll
@@ -505,8 +683,9 @@ def test_page_with_a_wrong_charset(
     html = article_html("Les modèles de Microsoft à l’été", 23).replace(
         "</h1>", "</h1><p>Déjà vu: café, été, garçon, naïve.</p>"
     )
-    link = hostile.route("/news/mislabelled-page-in-french-here.html", respond(200, html.encode("cp1252")),
-                         host="bad.test")  # fmt: skip
+    link = hostile.route(
+        "/news/mislabelled-page-in-french-here.html", respond(200, html.encode("cp1252")), host="bad.test"
+    )
     body = rss([Item(link=link, title="Les modèles")]).encode()
     poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, body)})
     ((text, title),) = poll.rows("SELECT text, title FROM articles WHERE source = 'hostile'")
@@ -522,8 +701,12 @@ def test_feed_with_a_single_10mb_line_under_a_raised_cap(
     link = _article(hostile, "the-story-with-a-huge-summary-line", 24)
     body = rss([Item(link=link, title="Huge", description="word " * 2_000_000)]).encode()
     assert len(body) > 10_000_000 and body.count(b"\n") <= 2
-    poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, body)},
-                               fetch={"max_bytes": 12_000_000})  # fmt: skip
+    poll = poll_beside_healthy(
+        tmp_path,
+        healthy,
+        {"kind": "feed", "url": _serve_feed(hostile, body)},
+        fetch={"max_bytes": 12_000_000},
+    )
     outcome, _, warning = poll.source_fetch("hostile")
     rec.saw(outcome, warning or "parsed; 1 entry, its page extracted")
     assert outcome == "ok"
@@ -538,11 +721,14 @@ def test_feed_with_10000_items(
     paths = [f"/many/story-number-{i}-of-the-flood.html" for i in range(10_000)]
     for p in paths[:40]:
         hostile.route(p, page)
-    items = [Item(link=f"http://bad.test:{hostile.port}{p}", title=f"Item {i}", published=None)
-             for i, p in enumerate(paths)]  # fmt: skip
+    items = [
+        Item(link=f"http://bad.test:{hostile.port}{p}", title=f"Item {i}", published=None)
+        for i, p in enumerate(paths)
+    ]
     url = _serve_feed(hostile, rss(items).encode())
-    poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": url, "max_articles": 20},
-                               fetch={"max_bytes": 2_000_000})  # fmt: skip
+    poll = poll_beside_healthy(
+        tmp_path, healthy, {"kind": "feed", "url": url, "max_articles": 20}, fetch={"max_bytes": 2_000_000}
+    )
     outcome, _, warning = poll.source_fetch("hostile")
     rec.saw(outcome, f"{warning}; 20 pages fetched (max_articles)")
     assert outcome == "ok" and warning == "feed has 10000 entries; kept the first 2000"
@@ -573,8 +759,10 @@ def test_entries_without_links_titles_or_dates(
         outcome == "ok" and warning is not None and "dropped 1 entries without a link or content" in warning
     )
     stored = poll.rows("SELECT url, title, published_at FROM articles WHERE source = 'hostile' ORDER BY url")
-    assert [(u, t) for u, t, _ in stored] == [(no_date, "an-entry-without-a-date-in-the-feed"),
-                                              (no_title, "an-entry-without-a-title-in-the-feed")]  # fmt: skip
+    assert [(u, t) for u, t, _ in stored] == [
+        (no_date, "an-entry-without-a-date-in-the-feed"),
+        (no_title, "an-entry-without-a-title-in-the-feed"),
+    ]
     assert {u: p for u, _, p in stored}[no_date] is None
 
 
@@ -585,9 +773,13 @@ def test_duplicate_guids_and_links(
     a = _article(hostile, "first-story-that-owns-the-guid", 28)
     b = _article(hostile, "second-story-reusing-the-same-guid", 29)
     c = _article(hostile, "third-story-listed-twice-by-link", 30)
-    items = [Item(link=a, title="A", guid="same-guid"), Item(link=b, title="B", guid="same-guid"),
-             Item(link=c, title="C", guid="c-1"), Item(link=c, title="C again", guid="c-2"),
-             Item(link=c + "?utm_source=rss", title="C tracked", guid="c-3")]  # fmt: skip
+    items = [
+        Item(link=a, title="A", guid="same-guid"),
+        Item(link=b, title="B", guid="same-guid"),
+        Item(link=c, title="C", guid="c-1"),
+        Item(link=c, title="C again", guid="c-2"),
+        Item(link=c + "?utm_source=rss", title="C tracked", guid="c-3"),
+    ]
     url = _serve_feed(hostile, rss(items).encode())
     poll = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": url})
     outcome, _, warning = poll.source_fetch("hostile")
@@ -608,18 +800,23 @@ def test_dates_in_the_future_and_in_1970(
     future = _article(hostile, "a-story-dated-far-in-the-future", 31)
     epoch = _article(hostile, "a-story-dated-on-the-unix-epoch", 32)
     sane = _article(hostile, "a-story-with-a-sane-date-on-it", 33)
-    items = [Item(link=future, title="F", published="Fri, 01 Jan 2099 00:00:00 GMT"),
-             Item(link=epoch, title="E", published="Thu, 01 Jan 1970 00:00:00 GMT"),
-             Item(link=sane, title="S", published="Sat, 21 Nov 2026 08:00:00 GMT"),
-             Item(link=sane + "?x=garbage-date", title="G", published="the day after tomorrow")]  # fmt: skip
+    items = [
+        Item(link=future, title="F", published="Fri, 01 Jan 2099 00:00:00 GMT"),
+        Item(link=epoch, title="E", published="Thu, 01 Jan 1970 00:00:00 GMT"),
+        Item(link=sane, title="S", published="Sat, 21 Nov 2026 08:00:00 GMT"),
+        Item(link=sane + "?x=garbage-date", title="G", published="the day after tomorrow"),
+    ]
     poll = poll_beside_healthy(
         tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())}
     )
     outcome, _, warning = poll.source_fetch("hostile")
     assert warning is None, warning
     rec.saw(outcome, "published_at left empty for 2099, 1970 and an unreadable date; a sane date kept")
-    dates = dict(poll.rows("SELECT url, strftime(published_at, '%Y-%m-%d %H:%M') FROM articles "
-                           "WHERE source = 'hostile'"))  # fmt: skip
+    dates = dict(
+        poll.rows(
+            "SELECT url, strftime(published_at, '%Y-%m-%d %H:%M') FROM articles WHERE source = 'hostile'"
+        )
+    )
     assert dates[future] is None and dates[epoch] is None
     assert dates[sane] == "2026-11-21 08:00"
 
@@ -629,11 +826,13 @@ def test_relative_javascript_and_data_links(
 ) -> None:
     rec = fault("relative, javascript:, data: and file: links in a feed", "feed", "ok")
     relative = _article(hostile, "a-story-linked-with-a-relative-url", 34)
-    items = [Item(link="/news/a-story-linked-with-a-relative-url.html", title="Relative"),
-             Item(link="javascript:alert(document.cookie)", title="JS", description="evil"),
-             Item(link="data:text/html,<script>alert(1)</script>", title="Data", description="evil"),
-             Item(link="file:///etc/passwd", title="File", description="evil"),
-             Item(link="  JaVaScRiPt:alert(1)", title="JS2", description="evil")]  # fmt: skip
+    items = [
+        Item(link="/news/a-story-linked-with-a-relative-url.html", title="Relative"),
+        Item(link="javascript:alert(document.cookie)", title="JS", description="evil"),
+        Item(link="data:text/html,<script>alert(1)</script>", title="Data", description="evil"),
+        Item(link="file:///etc/passwd", title="File", description="evil"),
+        Item(link="  JaVaScRiPt:alert(1)", title="JS2", description="evil"),
+    ]
     poll = poll_beside_healthy(
         tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())}
     )
@@ -644,8 +843,10 @@ def test_relative_javascript_and_data_links(
     )
     assert outcome == "ok"
     assert [u for u, _, _ in poll.articles("hostile")] == [relative]
-    urls = poll.rows("SELECT url FROM fetches UNION ALL SELECT url FROM articles UNION ALL SELECT url "
-                     "FROM article_sightings")  # fmt: skip
+    urls = poll.rows(
+        "SELECT url FROM fetches UNION ALL SELECT url FROM articles UNION ALL SELECT url "
+        "FROM article_sightings"
+    )
     assert not [u for (u,) in urls if u and not u.startswith(("http://", "https://"))]
 
 
@@ -679,8 +880,9 @@ def test_a_page_that_failed_for_a_while_is_fetched_on_the_next_poll(
     (same body, same ETag) tries it again instead of skipping the feed as not modified."""
     rec = fault("article page times out, then recovers (next poll)", "page", "timeout, then ok")
     path = "/news/a-page-that-times-out-once.html"
-    flaky = hostile.route(path, sequence(silent(), respond(200, article_html("Later", 36).encode())),
-                          host="bad.test")  # fmt: skip
+    flaky = hostile.route(
+        path, sequence(silent(), respond(200, article_html("Later", 36).encode())), host="bad.test"
+    )
     body = rss([Item(link=flaky, title="Later")]).encode()
     url = hostile.route("/feed.xml", respond(200, body, RSS, [("ETag", '"v1"')]), host="bad.test")
     first = poll_beside_healthy(tmp_path, healthy, {"kind": "feed", "url": url})

@@ -62,14 +62,69 @@ def one_line(text: str | None, limit: int = 400) -> bool:
 
 # --------------------------------------------------------------------------- strategies
 
-SCHEMES = ["http", "https", "HTTP", "HtTpS", "javascript", "JaVaScRiPt", "java\tscript", "data", "vbscript",
-           "file", "ftp", "mailto", "gopher", "ws", "about", "chrome", "x-evil", ""]  # fmt: skip
-HOSTS = ["example.com", "www.Example.org", "news.example.co.uk", "127.0.0.1", "[::1]", "10.0.0.1",
-         "169.254.169.254", "xn--mnchen-3ya.de", "münchen.de", "a", "", "user:pw@example.com",
-         "example.com:8080", "example.com:99999", "exa mple.com", "%65xample.com"]  # fmt: skip
-PATH_BITS = st.sampled_from(["news", "2024", "11", "05", "ai-deal-between-two-big-companies", "..", ".", "",
-                             "%2e%2e", "a b", "amp", "index.html", "?x=1", "#frag", "\\", "\x00", "日本語",
-                             "tag", "feed", "page", "1234567"])  # fmt: skip
+SCHEMES = [
+    "http",
+    "https",
+    "HTTP",
+    "HtTpS",
+    "javascript",
+    "JaVaScRiPt",
+    "java\tscript",
+    "data",
+    "vbscript",
+    "file",
+    "ftp",
+    "mailto",
+    "gopher",
+    "ws",
+    "about",
+    "chrome",
+    "x-evil",
+    "",
+]
+HOSTS = [
+    "example.com",
+    "www.Example.org",
+    "news.example.co.uk",
+    "127.0.0.1",
+    "[::1]",
+    "10.0.0.1",
+    "169.254.169.254",
+    "xn--mnchen-3ya.de",
+    "münchen.de",
+    "a",
+    "",
+    "user:pw@example.com",
+    "example.com:8080",
+    "example.com:99999",
+    "exa mple.com",
+    "%65xample.com",
+]
+PATH_BITS = st.sampled_from(
+    [
+        "news",
+        "2024",
+        "11",
+        "05",
+        "ai-deal-between-two-big-companies",
+        "..",
+        ".",
+        "",
+        "%2e%2e",
+        "a b",
+        "amp",
+        "index.html",
+        "?x=1",
+        "#frag",
+        "\\",
+        "\x00",
+        "日本語",
+        "tag",
+        "feed",
+        "page",
+        "1234567",
+    ]
+)
 
 
 @st.composite
@@ -86,18 +141,33 @@ def hrefs(draw: st.DrawFn) -> str:
     if kind == 3:
         return draw(st.text(max_size=40))
     pad = draw(st.sampled_from(["", " ", "\t", "\n", "\x00", "\u200b"]))
-    return f"{pad}{draw(st.sampled_from(SCHEMES))}:{draw(st.sampled_from(['//', '', '///']))}" \
-           f"{draw(st.sampled_from(HOSTS))}/{path}{pad}"  # fmt: skip
+    return (
+        f"{pad}{draw(st.sampled_from(SCHEMES))}:{draw(st.sampled_from(['//', '', '///']))}"
+        f"{draw(st.sampled_from(HOSTS))}/{path}{pad}"
+    )
 
 
 TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=60)
 DATES = st.one_of(
-    st.sampled_from(["", "yesterday", "Thu, 01 Jan 1970 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT",
-                     "Sat, 21 Nov 2026 08:00:00 +0000", "2026-11-21T08:00:00Z", "2026-02-30T25:61:61Z",
-                     "Mon, 32 Foo 2024 99:99:99 XYZ", "0", "-1", "1e308"]),
+    st.sampled_from(
+        [
+            "",
+            "yesterday",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "Sat, 21 Nov 2026 08:00:00 +0000",
+            "2026-11-21T08:00:00Z",
+            "2026-02-30T25:61:61Z",
+            "Mon, 32 Foo 2024 99:99:99 XYZ",
+            "0",
+            "-1",
+            "1e308",
+        ]
+    ),
     st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
-        lambda d: d.strftime("%a, %d %b %Y %H:%M:%S +0000") if d.year >= 1000 else str(d)),
-)  # fmt: skip
+        lambda d: d.strftime("%a, %d %b %Y %H:%M:%S +0000") if d.year >= 1000 else str(d)
+    ),
+)
 
 
 def _xml_text(value: str, mode: int) -> str:
@@ -188,14 +258,43 @@ def listing_pages(draw: st.DrawFn) -> bytes:
 
 
 HTML_BITS = st.sampled_from(
-    ["<html>", "</html>", "<body>", "<p>", "</p>", "<div>", "</div>", "<article>", "<script>", "</script>",
-     "<style>", "<!--", "-->", "<![CDATA[", "]]>", "<table><tr><td>", "<h1>", "<br/>", "<meta charset='x'>",
-     "<meta charset=\"utf-16\">", "&#0;", "&#xD800;", "&amp;", "&nbsp;", "\x00", "\ufeff", "<?xml ?>",
-     "<svg><foreignObject>", "<math>", "<a href='javascript:x'>", "<html lang='zz-ZZ'>",
-     "<link rel=canonical href='javascript:alert(1)'>",
-     "<meta property='article:published_time' content='99999'>",
-     "Some article sentence with several words in it. "]
-)  # fmt: skip
+    [
+        "<html>",
+        "</html>",
+        "<body>",
+        "<p>",
+        "</p>",
+        "<div>",
+        "</div>",
+        "<article>",
+        "<script>",
+        "</script>",
+        "<style>",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        "]]>",
+        "<table><tr><td>",
+        "<h1>",
+        "<br/>",
+        "<meta charset='x'>",
+        '<meta charset="utf-16">',
+        "&#0;",
+        "&#xD800;",
+        "&amp;",
+        "&nbsp;",
+        "\x00",
+        "\ufeff",
+        "<?xml ?>",
+        "<svg><foreignObject>",
+        "<math>",
+        "<a href='javascript:x'>",
+        "<html lang='zz-ZZ'>",
+        "<link rel=canonical href='javascript:alert(1)'>",
+        "<meta property='article:published_time' content='99999'>",
+        "Some article sentence with several words in it. ",
+    ]
+)
 
 
 @st.composite
@@ -281,10 +380,12 @@ def test_canonical_urls(url: str, noise: str) -> None:
 
 
 @fuzz(350)
-@given(listing_pages(), st.sampled_from([None, "div.x", "a", "body > div"]),
-       st.sampled_from([None, r"/news/", r"\d{4}", r"."]),
-       st.sampled_from(["https://news.example.com/", "http://127.0.0.1:8080/section/",
-                        "https://münchen.de/"]))  # fmt: skip
+@given(
+    listing_pages(),
+    st.sampled_from([None, "div.x", "a", "body > div"]),
+    st.sampled_from([None, r"/news/", r"\d{4}", r"."]),
+    st.sampled_from(["https://news.example.com/", "http://127.0.0.1:8080/section/", "https://münchen.de/"]),
+)
 def test_parse_listing_page_returns_only_http_links(
     body: bytes, selector: str | None, pattern: str | None, page_url: str
 ) -> None:
@@ -398,13 +499,21 @@ YAMLISH = st.recursive(
 )
 SOURCES = st.lists(
     st.fixed_dictionaries(
-        {"name": st.text(string.ascii_letters + "-_. ", max_size=8),
-         "kind": st.sampled_from(["feed", "page", "x"])},
-        optional={"url": st.one_of(hrefs(), YAMLISH), "path": YAMLISH, "interval": st.one_of(DATES, YAMLISH),
-                  "lang": st.text(max_size=3), "selector": st.text(max_size=10), "max_articles": YAMLISH},
+        {
+            "name": st.text(string.ascii_letters + "-_. ", max_size=8),
+            "kind": st.sampled_from(["feed", "page", "x"]),
+        },
+        optional={
+            "url": st.one_of(hrefs(), YAMLISH),
+            "path": YAMLISH,
+            "interval": st.one_of(DATES, YAMLISH),
+            "lang": st.text(max_size=3),
+            "selector": st.text(max_size=10),
+            "max_articles": YAMLISH,
+        },
     ),
     max_size=4,
-)  # fmt: skip
+)
 
 
 @fuzz(400)

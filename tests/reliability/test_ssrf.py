@@ -96,9 +96,18 @@ def test_discovered_links_to_private_addresses_are_blocked_and_recorded(
         anchors = "".join(f'<a href="{u}">{what}</a>' for what, u in links.items())
         body = f"<html><body><h1>News</h1>{anchors}</body></html>".encode()
         source = hostile.route("/", respond(200, body))
-    poll = _poll(tmp_path, [{"name": "trusted", "kind": kind, "url": source,
-                             **({"link_pattern": r"/news/|/latest/"} if kind == "page" else {})}],
-                 allow=False)  # fmt: skip
+    poll = _poll(
+        tmp_path,
+        [
+            {
+                "name": "trusted",
+                "kind": kind,
+                "url": source,
+                **({"link_pattern": r"/news/|/latest/"} if kind == "page" else {}),
+            }
+        ],
+        allow=False,
+    )
 
     assert poll.source_fetch("trusted")[0] == "ok"  # the configured source itself is trusted
     rows = {url: (outcome, error) for url, outcome, error in poll.page_fetches("trusted")}
@@ -123,9 +132,15 @@ def test_only_http_and_https_links_are_ever_fetched(
     rec = fault(
         "feed links to file:, ftp:, gopher:, data:, javascript:, mailto:, ws:", "page", "never fetched"
     )
-    odd = ["file:///etc/passwd", f"ftp://127.0.0.1:{hostile.port}/pub", f"gopher://127.0.0.1:{hostile.port}/1",
-           "data:text/html,hello", "javascript:alert(1)", "mailto:a@b.example",
-           f"ws://127.0.0.1:{hostile.port}/x"]  # fmt: skip
+    odd = [
+        "file:///etc/passwd",
+        f"ftp://127.0.0.1:{hostile.port}/pub",
+        f"gopher://127.0.0.1:{hostile.port}/1",
+        "data:text/html,hello",
+        "javascript:alert(1)",
+        "mailto:a@b.example",
+        f"ws://127.0.0.1:{hostile.port}/x",
+    ]
     body = rss([Item(link=u, title=f"odd {i}", description="odd") for i, u in enumerate(odd)]).encode()
     source = hostile.route("/feed.xml", respond(200, body, RSS))
     poll = _poll(tmp_path, [{"name": "trusted", "kind": "feed", "url": source}], allow=True)
@@ -153,8 +168,10 @@ def test_allow_private_networks_lets_the_same_links_through(
 ) -> None:
     rec = fault("loopback links with allow_private_networks: true", "page", "ok")
     port = hostile.port
-    links = [f"http://127.0.0.1:{port}/news/loopback-article-from-a-feed.html",
-             f"http://rebind.example:{port}/news/dns-rebinding-article.html"]  # fmt: skip
+    links = [
+        f"http://127.0.0.1:{port}/news/loopback-article-from-a-feed.html",
+        f"http://rebind.example:{port}/news/dns-rebinding-article.html",
+    ]
     for i, url in enumerate(links):
         hostile.route(
             url.split(str(port), 1)[-1], respond(200, article_html(f"Allowed {i}", 40 + i).encode())

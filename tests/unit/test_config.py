@@ -35,8 +35,14 @@ def _error(raw: object) -> str:
 
 
 def test_errors_name_file_source_and_field() -> None:
-    msg = _error({"sources": [{"name": "ok", "kind": "feed", "url": "https://a.org/f"},
-                              {"name": "heise", "kind": "feed", "url": "ftp://heise.de"}]})  # fmt: skip
+    msg = _error(
+        {
+            "sources": [
+                {"name": "ok", "kind": "feed", "url": "https://a.org/f"},
+                {"name": "heise", "kind": "feed", "url": "ftp://heise.de"},
+            ]
+        }
+    )
     assert msg == "cfg.yaml: sources[1] (name 'heise'): url: 'ftp://heise.de' is not an http(s) URL"
 
 

@@ -107,7 +107,31 @@ def test_deterministic_and_thread_safe() -> None:
             "Microsoft finanziert OpenAI und baut gleichzeitig eigene Modelle für künstliche Intelligenz.",
             "de",
         ),
+        ("Microsoft is funding OpenAI while building its own artificial intelligence models.", "en"),
+        ("Microsoft finanzia OpenAI mentre costruisce i propri modelli di intelligenza artificiale.", "it"),
+        (
+            "A Microsoft financia a OpenAI enquanto constrói os seus próprios modelos de inteligência "
+            "artificial.",
+            "pt",
+        ),
     ],
 )
 def test_short_sentences(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+def test_forty_letters_is_the_threshold() -> None:
+    forty = "Le gouvernement annonce une réforme des impôts"
+    assert sum(ch.isalpha() for ch in forty) == 40
+    assert detect_language(forty) == "fr"
+    assert detect_language(forty[:-1]) == "und"  # 39 letters
+    assert detect_language(forty[:-1], html_lang="fr", hint="fr") == "und"
+
+
+def test_html_lang_comes_before_the_hint() -> None:
+    text = "Le président a dit que la crisis política continúa en Madrid y Paris aujourd hui."
+    listed = [code for code, _ in detect_language_candidates(text)]
+    assert listed[:3] == ["fr", "ca", "es"] and detect_language(text) == "fr"
+    assert detect_language(text, html_lang="es", hint="ca") == "es"
+    assert detect_language(text, html_lang="ja", hint="ca") == "ca"  # html_lang not listed: the hint
+    assert detect_language(text, html_lang=None, hint="de") == "fr"  # neither listed: langdetect's best

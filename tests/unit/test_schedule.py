@@ -9,8 +9,17 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 def _poll(prev, outcome, status=None, **kw):  # type: ignore[no-untyped-def]
-    return next_state(prev, name="s", now=NOW, outcome=outcome, status=status, error=kw.pop("error", None),
-                      interval_s=kw.pop("interval_s", 600.0), auto=kw.pop("auto", False), **kw)  # fmt: skip
+    return next_state(
+        prev,
+        name="s",
+        now=NOW,
+        outcome=outcome,
+        status=status,
+        error=kw.pop("error", None),
+        interval_s=kw.pop("interval_s", 600.0),
+        auto=kw.pop("auto", False),
+        **kw,
+    )
 
 
 def test_success_sets_next_due_at_interval_and_keeps_validators() -> None:

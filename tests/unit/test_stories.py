@@ -207,7 +207,7 @@ def test_extraction_never_raises_on_odd_input() -> None:
 
 
 def test_turkish_dotless_i_is_no_number_word() -> None:
-    """"sıx" matches the number-word pattern case-insensitively (ı folds like i) but is no number: it
+    """ "sıx" matches the number-word pattern case-insensitively (ı folds like i) but is no number: it
     used to raise KeyError and fail the whole source."""
     assert extract_numbers("Şirket sıx percent büyüdü") == frozenset()
     assert extract_numbers("six percent") == frozenset({"6%"})

@@ -61,8 +61,17 @@ def test_canonicalize_url_examples(url: str, expected: str) -> None:
     assert canonicalize_url(url) == expected
 
 
-JUNK = ["", "   ", "not a url", "mailto:someone@example.org", "javascript:void(0)", "http://", "https://[::1",
-        "http://exa mple.com/%zz", "ftp://x.org/a"]  # fmt: skip
+JUNK = [
+    "",
+    "   ",
+    "not a url",
+    "mailto:someone@example.org",
+    "javascript:void(0)",
+    "http://",
+    "https://[::1",
+    "http://exa mple.com/%zz",
+    "ftp://x.org/a",
+]
 
 
 @pytest.mark.parametrize("junk", JUNK)
@@ -209,9 +218,20 @@ def test_choose_canonical_result_is_canonical() -> None:
 
 
 _hosts = st.sampled_from(
-    ["example.com", "www.Example.COM", "m.news.example.co.uk", "amp.site.org", "127.0.0.1",
-     "xn--mnchen-3ya.de", "münchen.de", "[::1]", "a", "www.co.uk", "cdn.ampproject.org"]
-)  # fmt: skip
+    [
+        "example.com",
+        "www.Example.COM",
+        "m.news.example.co.uk",
+        "amp.site.org",
+        "127.0.0.1",
+        "xn--mnchen-3ya.de",
+        "münchen.de",
+        "[::1]",
+        "a",
+        "www.co.uk",
+        "cdn.ampproject.org",
+    ]
+)
 _segment = st.one_of(
     st.sampled_from(["amp", "AMP", "a.amp.html", "x.amp", "", ".", "..", "%2F", "%7e", "a%20b", "caf%C3%A9"]),
     st.text(min_size=0, max_size=8),
