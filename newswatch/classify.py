@@ -270,6 +270,24 @@ def _plain(terms: Iterable[str]) -> re.Pattern[str] | None:
     return _trie_regex([(p, t) for t in unique for p in term_parts(t)], ignorecase=True)[0]
 
 
+class _Verifier:
+    """The terms of one key that share a literal prefix, as one anchored regex, compiled on first use: a
+    classifier holds ~9,000 of them, and compiling all of them up front cost most of its ~2 s build,
+    while the articles of a run reach only the prefixes they contain."""
+
+    __slots__ = ("_compiled", "flags", "key", "source")
+
+    def __init__(self, key: str, source: str, flags: int) -> None:
+        self.key, self.source, self.flags = key, source, flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def pattern(self) -> re.Pattern[str]:
+        compiled = self._compiled
+        if compiled is None:  # two threads may both compile it: the same pattern, harmless
+            compiled = self._compiled = re.compile(self.source, self.flags)
+        return compiled
+
+
 class _Scanner:
     """Finds every (start, end, key) where a term of some key matches, overlaps across keys included, in
     about one regex pass: a trie of the terms' literal prefixes spots candidate word starts, then only the
@@ -286,9 +304,7 @@ class _Scanner:
                 by_key[(cs, prefix)][key].append(re.escape(prefix) + parts.rest)
             else:
                 misc[key].append(parts.regex)
-        self._detectors: list[
-            tuple[bool, re.Pattern[str], dict[str, tuple[tuple[str, re.Pattern[str]], ...]]]
-        ] = []
+        self._detectors: list[tuple[bool, re.Pattern[str], dict[str, tuple[_Verifier, ...]]]] = []
         for cs in (False, True):
             prefixes = sorted(p for c, p in by_key if c == cs)
             if not prefixes:
@@ -298,18 +314,15 @@ class _Scanner:
                 [(TermParts(p, "", True, True), p) for p in prefixes], ignorecase=False
             )
             flags = 0 if cs else re.IGNORECASE
-            compiled: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+            compiled: dict[str, tuple[_Verifier, ...]] = {}
             for q in prefixes:
                 compiled[q] = tuple(
-                    (
-                        key,
-                        re.compile(
-                            "|".join(f"(?:{x})" for x in sorted(sources, key=len, reverse=True)), flags
-                        ),
+                    _Verifier(
+                        key, "|".join(f"(?:{x})" for x in sorted(sources, key=len, reverse=True)), flags
                     )
                     for key, sources in by_key[(cs, q)].items()
                 )
-            verify: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+            verify: dict[str, tuple[_Verifier, ...]] = {}
             for g, p in names.items():
                 # every term prefix that is a prefix of p may match where p does
                 verify[g] = tuple(c for q in _prefixes_of(p, compiled) for c in compiled[q])
@@ -327,10 +340,10 @@ class _Scanner:
         for cs, detector, verify in self._detectors:
             for d in detector.finditer(text if cs else lowered):
                 pos = d.start()
-                for key, pattern in verify[d.lastgroup or ""]:
-                    m = pattern.match(text, pos)
+                for verifier in verify[d.lastgroup or ""]:
+                    m = verifier.pattern().match(text, pos)
                     if m is not None:
-                        yield pos, m.end(), self._keys[key]
+                        yield pos, m.end(), self._keys[verifier.key]
         for key, pattern in self._misc:
             for m in pattern.finditer(text):
                 yield m.start(), m.end(), self._keys[key]
