@@ -12,13 +12,14 @@ from newswatch.urls import article_id, canonicalize_url, choose_canonical
 
 _WS = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
+_CONTROLS = {c: None for c in range(32) if chr(c) not in "\n\t"}  # dropped; newline and tab are kept
 
 
 def clean_text(text: str | None) -> str:
     """Normalise whitespace, keep paragraph breaks, drop control characters."""
     if not text:
         return ""
-    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ")
+    text = text.translate(_CONTROLS)
     lines = [_WS.sub(" ", line).strip() for line in text.splitlines()]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 

@@ -144,7 +144,7 @@ def extract_article(html: bytes | str, url: str | None = None) -> Extracted:
         tree = parse_html_tree(text)
         if tree is None:
             return Extracted(text=None, error="empty page" if not _has_content(html) else "not HTML")
-        return _extract_from_tree(tree, url)
+        return _extract_from_tree(tree, url, len(text))
     except Exception as exc:  # a library bug on odd input must not take the run down
         return Extracted(text=None, error=f"extraction failed: {type(exc).__name__}: {_one_line(str(exc))}")
 
@@ -167,10 +167,10 @@ def _one_line(s: str, limit: int = 200) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def _extract_from_tree(tree: HtmlElement, url: str | None) -> Extracted:
+def _extract_from_tree(tree: HtmlElement, url: str | None, source_chars: int) -> Extracted:
     lang = extract_html_lang(tree)
     canonical = extract_canonical_url(tree, url)
-    text = _extract_text(tree, url)
+    text = _extract_text(tree, url, source_chars)
     if not text:  # no metadata either: the title of a page without an article ("Menu") is no title
         return Extracted(text=None, lang=lang, canonical_url=canonical, error="no article text found")
     meta = _extract_metadata(tree, canonical or url)
@@ -185,7 +185,7 @@ def _extract_from_tree(tree: HtmlElement, url: str | None) -> Extracted:
     )
 
 
-def _extract_text(tree: HtmlElement, url: str | None) -> str | None:
+def _extract_text(tree: HtmlElement, url: str | None, source_chars: int) -> str | None:
     """The main text: trafilatura's own algorithm first (``fast``); its full run, which also tries
     readability and jusText and keeps the best, only when that found little: under 500 characters, or
     under 2 % of the page's visible text (a long article cut to its first paragraphs).
@@ -195,9 +195,16 @@ def _extract_text(tree: HtmlElement, url: str | None) -> str | None:
     costs ~16 ms (F1 0.969, snippets the same), with the full run on one page in eight.
     """
     text = _bare_text(tree, url, fast=True)
-    if text is None or len(text) < _SHORT_TEXT_CHARS or len(text) < _SHORT_TEXT_SHARE * _visible_chars(tree):
+    if text is None or len(text) < _SHORT_TEXT_CHARS or _small_share(text, tree, source_chars):
         text = _bare_text(tree, url, fast=False) or text
     return text
+
+
+def _small_share(text: str, tree: HtmlElement, source_chars: int) -> bool:
+    """The text is under _SHORT_TEXT_SHARE of the page's visible text (which the page's source length
+    bounds: most pages are decided without walking the tree)."""
+    limit = _SHORT_TEXT_SHARE * source_chars
+    return len(text) < limit and len(text) < _SHORT_TEXT_SHARE * _visible_chars(tree)
 
 
 def _visible_chars(tree: HtmlElement) -> int:

@@ -149,6 +149,15 @@ class ExtractPool:
             self._run(todo, results)
             return {key: results[key] for key in dict.fromkeys(t[0] for t in tasks)}
 
+    def start(self) -> None:
+        """Start the workers now (the fork server imports and loads what they need first, ~1 s), so
+        that the first batch finds them ready; a no-op when they run already."""
+        with self._lock:
+            if self._closed:
+                return
+            while len(self._idle) < self.size:
+                self._idle.append(self._start())
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -15,7 +15,8 @@ What it guarantees:
 - Redirects are followed here, one hop at a time, each hop checked again: http(s) only, no loops, at most
   `max_redirects`. Links found in feeds and pages (`trusted=False`) may not reach loopback, private,
   link-local, multicast, reserved or unspecified addresses unless `allow_private_networks`; the address
-  that was checked is the address connected to (no DNS rebinding between check and connect).
+  that was checked is the address connected to (no DNS rebinding between check and connect). A host's
+  addresses are looked up once a minute, not once a page (each use is still vetted).
 - Conditional GET (ETag / Last-Modified), Retry-After on 429 (and 503), robots.txt on request.
 """
 
@@ -52,6 +53,7 @@ Resolver = Callable[[str, int], list[str]]
 ROBOTS_TOKEN = "newswatch"  # the product token matched against robots.txt User-agent lines
 ROBOTS_MAX_BYTES = 500_000  # robots.txt files beyond this are treated as absent (allow)
 MAX_RETRIES = 2  # retries after a 429/503 with an acceptable Retry-After
+DNS_CACHE_S = 60.0  # a host's addresses are looked up again after this (one lookup per host per poll)
 MAX_ERROR_CHARS = 300
 ACCEPT_ENCODING = "gzip, deflate"  # only what we decode ourselves, with a bound
 
@@ -488,6 +490,7 @@ class Fetcher:
         self._all_slots = threading.BoundedSemaphore(settings.concurrency)
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
         self._robots: dict[str, RobotFileParser | None] = {}
+        self._dns: dict[tuple[str, int], tuple[list[str], float]] = {}  # (host, port) -> answers, expiry
         self._robots_locks: dict[str, threading.Lock] = {}
         self._transport = _PinnedTransport(_PinnedBackend(self._current_hop), settings.concurrency)
         self._client = _build_client(settings, self._transport)
@@ -559,15 +562,35 @@ class Fetcher:
                 return _failure(chain.origin, str(target), stop)
 
     def _fetch_hop(self, target: httpx.URL, chain: _Chain, *, trusted: bool, check_robots: bool) -> _Reply:
+        cached = self._cached_answers(target)
         addresses = _vet_addresses(
             target,
             allow_private=trusted or self._allow_private,
-            resolve=self._resolve,
-            timeout=min(self._settings.connect_timeout, max(chain.budget, 0.001)),
+            resolve=self._resolve_and_remember if cached is None else (lambda _host, _port: cached),
+            timeout=None
+            if cached is not None
+            else min(self._settings.connect_timeout, max(chain.budget, 0.001)),
         )
         if check_robots and not self._robots_allow(target, trusted=trusted):
             raise _Stop(Outcome.ROBOTS, f"disallowed by robots.txt for {ROBOTS_TOKEN}: {_short(target)}")
         return self._exchange(target, chain, addresses)
+
+    def _cached_answers(self, target: httpx.URL) -> list[str] | None:
+        """The addresses a lookup of the target's host gave less than DNS_CACHE_S ago (every use is vetted
+        again: the cache holds answers, not verdicts)."""
+        key = (_host_of(target), _port_of(target))
+        with self._lock:
+            hit = self._dns.get(key)
+            if hit is not None and hit[1] > time.monotonic():
+                return hit[0]
+        return None
+
+    def _resolve_and_remember(self, host: str, port: int) -> list[str]:
+        answers = [str(a) for a in self._resolve(host, port)]
+        if answers:
+            with self._lock:
+                self._dns[(host, port)] = (answers, time.monotonic() + DNS_CACHE_S)
+        return answers
 
     def _next_hop(
         self, current: httpx.URL, reply: _Reply, chain: _Chain, *, hops: int, seen: set[tuple[str, str]]

@@ -42,7 +42,7 @@ log = logging.getLogger("newswatch.pipeline")
 
 # Pages per extraction call, per worker: enough that a straggler page idles the other workers only
 # briefly, few enough that fetching, extraction and the work after it overlap from the first pages on.
-_CHUNK_PER_WORKER = 8
+_CHUNK_PER_WORKER = 16
 
 # A page that fails like this will not come back: keep the article with what the feed gave.
 _PERMANENT_PAGE_FAILURES = {Outcome.HTTP_ERROR, Outcome.TOO_LARGE, Outcome.ROBOTS, Outcome.REDIRECT_ERROR}
@@ -122,7 +122,7 @@ class PollSession:
         # A user's own topics file is loaded now, so that a broken one fails the run at start.
         self._classifier = classifier or (classifier_for(config) if config.topics else None)
         self._classifier_lock = threading.Lock()
-        self._classifier_started = False
+        self._preparing_started = False
         self.fetcher = Fetcher(
             config.fetch, allow_private_networks=config.allow_private_networks, resolve=resolve
         )
@@ -149,20 +149,28 @@ class PollSession:
                 self._classifier = classifier_for(self.config)
             return self._classifier
 
-    def _prepare_classifier(self) -> None:
-        """Start building the classifier in a thread (it overlaps fetching and extracting the first pages)."""
+    def _prepare_for_new_pages(self) -> None:
+        """Start the extraction workers and build the classifier, in threads, once: both overlap the
+        fetching of the first pages (the fork server loads its modules on the other core)."""
         with self._classifier_lock:
-            if self._classifier is not None or self._classifier_started:
+            if self._preparing_started:
                 return
-            self._classifier_started = True
+            self._preparing_started = True
 
-        def build() -> None:
+        def start_workers() -> None:
+            try:
+                self.extractor.start()
+            except Exception:  # the pool starts workers again on demand, and reports failures there
+                log.debug("starting the extraction workers in the background failed", exc_info=True)
+
+        def build_classifier() -> None:
             try:
                 self.classifier  # noqa: B018 - built and cached by the property
             except Exception:  # raised again, where it is needed, by the thread that needs it
                 log.debug("building the classifier in the background failed", exc_info=True)
 
-        threading.Thread(target=build, name="newswatch-classifier", daemon=True).start()
+        threading.Thread(target=start_workers, name="newswatch-workers", daemon=True).start()
+        threading.Thread(target=build_classifier, name="newswatch-classifier", daemon=True).start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -385,7 +393,7 @@ class PollSession:
         report = SourceReport(source=source.name, outcome=Outcome.OK, entries=len(discovery.entries))
         todo, report.skipped_known, sightings = self._todo(source, discovery.entries)
         if todo:
-            self._prepare_classifier()
+            self._prepare_for_new_pages()
         failure_records: list[FetchRecord] = []
         parse_records: list[FetchRecord] = []
         prepared: list[Prepared] = []

@@ -510,6 +510,28 @@ def test_trusted_source_redirecting_to_another_private_host_is_blocked(http: HTT
     assert [entry[0].path for entry in http.log] == ["/feed"]
 
 
+def test_a_host_is_looked_up_once_and_its_answers_are_vetted_at_every_use(http: HTTPServer) -> None:
+    """One DNS lookup per host per minute, not per page; the cache holds answers, not verdicts: the
+    private address a trusted source may reach is still refused to a link found in it."""
+    lookups: list[str] = []
+
+    def counting(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    port = http.port
+    for path in ("/feed", "/a", "/b"):
+        http.expect_request(path).respond_with_data(b"ok")
+    with Fetcher(FAST, resolve=counting) as fetcher:
+        assert fetcher.fetch(f"http://feeds.test:{port}/feed", trusted=True).outcome is Outcome.OK
+        assert fetcher.fetch(f"http://feeds.test:{port}/a", trusted=True).outcome is Outcome.OK
+        link = fetcher.fetch(f"http://feeds.test:{port}/b")  # a link found in the feed: untrusted
+    assert lookups == ["feeds.test"]
+    assert link.outcome is Outcome.BLOCKED
+    assert_failure_line(link, "feeds.test")
+    assert [entry[0].path for entry in http.log] == ["/feed", "/a"]
+
+
 # --------------------------------------------------------------------------- robots.txt
 
 
