@@ -8,7 +8,9 @@ pages built from the shared corpus (bench/variants.py) behind RSS feeds, and the
 classification and DuckDB) polls them:
 
 - bare: serial `trafilatura.extract` over the same N pages, in memory, in this process: the reference;
-- empty: a run over one feed with no items (the fixed cost of a run), median of 3;
+- empty: a run over one feed with no items (the fixed cost of a run), median of 3; like every scenario it
+  runs with newswatch's defaults, so the Prefect API server the previous run left up (it lingers 15
+  minutes) is reused; `empty_cold_s` is the same run with no server up (NEWSWATCH_PREFECT_LINGER=0);
 - cold: a run on a fresh database over the N pages;
 - warm: the same run again, nothing changed (no article page may be fetched again);
 - grown: N other new pages into a store that already holds `--history` articles (bench/history.py);
@@ -72,7 +74,7 @@ class BenchOptions:
     history: int = 100_000
     empty_repeats: int = EMPTY_REPEATS
     classify_rounds: int = 3
-    steady: bool = True  # also measure with a lingering Prefect server (when the runtime supports it)
+    cold_process: bool = True  # also measure the empty run with no Prefect server up
     workdir: Path | None = None  # default: a temporary folder, removed at the end
     log: Callable[[str], None] = field(default=lambda s: print(s, file=sys.stderr, flush=True))
 
@@ -179,12 +181,6 @@ def _classify_speed(rounds: int) -> float:
     return measure(build_articles(), True, rounds)
 
 
-def _supports_linger() -> bool:
-    import flows.runtime as runtime
-
-    return getattr(runtime, "LINGER_ENV", None) == LINGER_ENV
-
-
 def run_bench(opts: BenchOptions) -> dict[str, Any]:
     bases = load_base_pages()
     if not bases:
@@ -198,6 +194,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         with ReplayServer() as srv:
             result = _scenarios(Bench(opts, work, srv), bases)
     finally:
+        _stop_lingering(work / "prefect")  # the last run's server, lingering by default
         if owned:
             shutil.rmtree(work, ignore_errors=True)
     result["machine"] = _machine(load_before, os.getloadavg())
@@ -265,7 +262,8 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     log("classify")
     classify = _classify_speed(opts.classify_rounds)
 
-    steady = _steady_state(b, empty_cfg, cold_cfg) if opts.steady and _supports_linger() else {}
+    _stop_lingering(b.home)
+    no_server = _cold_process(b, empty_cfg) if opts.cold_process else {}
 
     cold_net, n = cold - empty, max(1, opts.n)
     figures: dict[str, Any] = {
@@ -304,7 +302,7 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
         ),
         "cold_cpu_by_role": b.scenarios["cold"].cpu_by_role,
         **{k: round(v, 3) for k, v in b.seconds.items()},
-        **steady,
+        **no_server,
         "counts": {
             "pages": len(cold_pages),
             "expected_duplicates": expected_duplicates(cold_pages),
@@ -317,28 +315,18 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     return figures
 
 
-def _steady_state(b: Bench, empty_cfg: Path, cold_cfg: Path) -> dict[str, Any]:
-    """The same runs when a previous run left its Prefect API server up (NEWSWATCH_PREFECT_LINGER)."""
-    b.opts.log("steady state: the Prefect API server of the previous run is reused")
-    env = {LINGER_ENV: "120"}
-    b.run("linger_start", empty_cfg, b.work / "linger-0.duckdb", env)  # starts the server, leaves it up
-    empties = [
-        b.run(f"empty_reused_{i}", empty_cfg, b.work / f"linger-{i + 1}.duckdb", env).wall_s
+def _cold_process(b: Bench, empty_cfg: Path) -> dict[str, Any]:
+    """The empty run when no Prefect server is up: the first run after 15 idle minutes, or every run
+    with NEWSWATCH_PREFECT_LINGER=0 (each run then starts and stops its own server)."""
+    b.opts.log("empty, no Prefect server up (NEWSWATCH_PREFECT_LINGER=0)")
+    env = {LINGER_ENV: "0"}
+    runs = [
+        b.run(f"empty_cold_{i}", empty_cfg, b.work / f"empty-cold-{i}.duckdb", env).wall_s
         for i in range(b.opts.empty_repeats)
     ]
-    db = b.work / "linger-cold.duckdb"
-    cold = b.run("cold_reused", cold_cfg, db, env).wall_s
-    before = b.srv.page_hits("/news/")
-    warm = b.run("warm_reused", cold_cfg, db, env).wall_s
-    b.counts["warm_reused_pages_fetched"] = b.srv.page_hits("/news/") - before
-    _stop_lingering(b.home)
-    empty = statistics.median(empties)
     return {
-        "empty_reused_s": round(empty, 3),
-        "empty_reused_runs_s": [round(x, 3) for x in empties],
-        "cold_reused_s": round(cold, 3),
-        "warm_reused_s": round(warm, 3),
-        "warm_over_cold_reused": round((warm - empty) / (cold - empty), 4),
+        "empty_cold_s": round(statistics.median(runs), 3),
+        "empty_cold_runs_s": [round(x, 3) for x in runs],
     }
 
 
@@ -429,8 +417,10 @@ def render_table(r: dict[str, Any]) -> str:
             "empty_s",
             f"{r['empty_s']:.2f} s{mark('empty_s')}",
             r["targets"]["empty_s"],
-            f"run over an empty feed (median of {len(r['empty_runs_s'])}); first on a new Prefect home "
-            f"{r['empty_first_s']:.1f} s",
+            f"run over an empty feed (median of {len(r['empty_runs_s'])}), the previous run's Prefect server "
+            f"still up (the default: it lingers 15 min); with no server up "
+            f"{r.get('empty_cold_s', float('nan')):.2f} s; "
+            f"first on a new Prefect home {r['empty_first_s']:.1f} s",
         ),
         row(
             "cold_over_bare",
@@ -484,21 +474,6 @@ def render_table(r: dict[str, Any]) -> str:
             "serial extract_article (text + metadata) over the original pages",
         ),
     ]
-    if "empty_reused_s" in r:
-        lines += [
-            row(
-                "empty_reused_s",
-                f"{r['empty_reused_s']:.2f} s",
-                "",
-                "empty run when the previous run's Prefect server is still up (NEWSWATCH_PREFECT_LINGER)",
-            ),
-            row(
-                "warm_over_cold_reused",
-                f"{r['warm_over_cold_reused']:.3f}",
-                "",
-                f"cold {r['cold_reused_s']:.1f} s, warm {r['warm_reused_s']:.2f} s with the server reused",
-            ),
-        ]
     return "\n".join(lines)
 
 
@@ -516,13 +491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000, help="articles in the cold and grown runs")
     parser.add_argument("--history", type=int, default=100_000, help="articles already stored for 'grown'")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
-    parser.add_argument("--no-steady", action="store_true", help="skip the runs with a lingering server")
+    parser.add_argument(
+        "--no-cold-process", action="store_true", help="skip the empty runs with no Prefect server up"
+    )
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (databases, configs)")
     args = parser.parse_args(argv)
     opts = BenchOptions(
         n=args.n,
         history=args.history,
-        steady=not args.no_steady,
+        cold_process=not args.no_cold_process,
         workdir=Path(args.keep) if args.keep else None,
     )
     try:

@@ -16,7 +16,8 @@ This module does the same job earlier and cheaper (measurements in docs/prefect.
   has already bound, so the server boots on the second core while this process imports Prefect
   and newswatch; the first API call just waits in the listen backlog. The temporary server runs
   only what recording runs needs (no UI, telemetry, automations, event fan-out), writes its output
-  to ``$PREFECT_HOME/newswatch-api.log``, and dies with its parent.
+  to ``$PREFECT_HOME/newswatch-api.log``, and stays up ``NEWSWATCH_PREFECT_LINGER`` seconds (15
+  minutes by default) after its last run, for the next run to reuse; then it stops by itself.
 
 Nothing here imports ``prefect`` at import time: the environment has to be set first.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -44,9 +46,11 @@ HOME_DIRNAME = ".prefect"
 SERVER_LOG_NAME = "newswatch-api.log"
 SERVER_STATE_NAME = "newswatch-api.json"
 SERVER_LEASES_NAME = "newswatch-api.leases"  # one file per process using the server: its pid
-# Seconds a temporary server stays up after its last user exits, for the next run to reuse
-# (like a build daemon). 0, the default: every run stops the server it started.
+# Seconds a temporary server stays up after its last user exits, for the next run to reuse (like a
+# build daemon): a run that finds one records there and skips the ~4 s server start. 0: every run stops
+# the server it started. The default keeps a server up between runs every 15 minutes (cron) or closer.
 LINGER_ENV = "NEWSWATCH_PREFECT_LINGER"
+DEFAULT_LINGER_S = 900.0
 LEASE_CHECK_S = 1.0
 SERVER_LOG_MAX_BYTES = 1_000_000
 READY_TIMEOUT_S = 60.0
@@ -193,15 +197,15 @@ def prefect_runtime(*, home: Path | None = None, verbose: bool = False) -> Itera
 
 
 def linger_seconds() -> float:
-    """$NEWSWATCH_PREFECT_LINGER as seconds (0 when unset or not a number)."""
+    """$NEWSWATCH_PREFECT_LINGER as seconds (DEFAULT_LINGER_S when unset; 0: no lingering)."""
     raw = os.environ.get(LINGER_ENV, "").strip()
     try:
-        value = float(raw) if raw else 0.0
+        value = float(raw) if raw else DEFAULT_LINGER_S
     except ValueError:
         logging.getLogger("newswatch.prefect").warning(
-            "%s=%r is not a number of seconds; ignored", LINGER_ENV, raw
+            "%s=%r is not a number of seconds; using %g", LINGER_ENV, raw, DEFAULT_LINGER_S
         )
-        return 0.0
+        return DEFAULT_LINGER_S
     return max(0.0, value)
 
 
@@ -427,9 +431,17 @@ def find_local_api(home: Path) -> str | None:
         url, pid = str(state["url"]), int(state["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _pid_alive(pid):
+    if not _pid_alive(pid) or state.get("prefect") != _prefect_version():
         return None
     return url if _is_healthy(url, timeout=1.0) else None
+
+
+def _prefect_version() -> str | None:
+    """The installed Prefect's version, read from its metadata (importing Prefect here would be slow)."""
+    try:
+        return importlib.metadata.version("prefect")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -443,7 +455,12 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _write_server_state(home: Path, api: LocalApi, *, linger: float = 0.0) -> None:
-    state: dict[str, object] = {"url": api.url, "pid": api.process.pid, "owner": os.getpid()}
+    state: dict[str, object] = {
+        "url": api.url,
+        "pid": api.process.pid,
+        "owner": os.getpid(),
+        "prefect": _prefect_version(),  # a server of another Prefect (an upgrade since) is not reused
+    }
     if linger > 0:
         state["linger"] = linger
     tmp = home / f"{SERVER_STATE_NAME}.{os.getpid()}"

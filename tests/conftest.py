@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# A run's temporary Prefect server lingers 15 minutes by default (for the next run): not after tests. The
+# tests of lingering set it themselves; subprocesses get it from tests.helpers.quiet_env.
+os.environ["NEWSWATCH_PREFECT_LINGER"] = "0"
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 

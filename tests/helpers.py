@@ -29,7 +29,7 @@ def run_cli(
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`newswatch ARGS` as a user runs it: a fresh process, its own PREFECT_HOME, output captured."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
+    full_env = clean_env()
     full_env.update({"PREFECT_HOME": str(home), **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "newswatch.cli", *args],
@@ -40,6 +40,14 @@ def run_cli(
         cwd=cwd or ROOT,
         check=False,
     )
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without PREFECT_* and NEWSWATCH_* settings, and with no lingering
+    Prefect server (a run's temporary server would otherwise stay up 15 minutes after the test)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
+    env["NEWSWATCH_PREFECT_LINGER"] = "0"
+    return env
 
 
 def query(db: Path, sql: str) -> list[tuple[Any, ...]]:

@@ -27,7 +27,6 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, corpus: Path) -> None
             history=HISTORY,
             empty_repeats=1,
             classify_rounds=1,
-            steady=False,  # the lingering-server runs are covered by test_prefect_linger.py
             workdir=tmp_path / "work",
             log=lambda _: None,
         )
@@ -36,6 +35,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, corpus: Path) -> None
         value = result[key]
         assert isinstance(value, int | float) and math.isfinite(value), (key, value)
     assert result["empty_s"] > 0 and result["bare_s"] > 0 and result["peak_rss_mb"] > 0
+    assert result["empty_cold_s"] > 0  # no server up: each run starts its own
     assert result["cold_s"] > result["empty_s"] * 0.5
     assert result["cold_over_bare"] > 0 and result["grown_over_cold_per_article"] > 0
     assert result["classify_articles_per_s"] > 0
@@ -55,7 +55,7 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, corpus: Path) -> None
     machine = result["machine"]
     assert machine["cores"] >= 1 and machine["python"].count(".") == 2
     assert machine["versions"]["prefect"] and machine["versions"]["trafilatura"]
-    for name in ("empty_first", "cold", "warm", "grown"):
+    for name in ("empty_first", "cold", "warm", "grown", "empty_cold_0"):
         scenario = result["scenarios"][name]
         assert scenario["wall_s"] > 0 and scenario["peak_rss_mb"] > 0 and scenario["processes"] >= 1
 
@@ -64,3 +64,4 @@ def test_quick_bench_produces_every_figure(tmp_path: Path, corpus: Path) -> None
     paths = save_results(result, tmp_path / "results")
     assert [p.name for p in paths] == ["latest.json", f"{result['date'][:10]}.json"]
     assert json.loads(paths[0].read_text())["counts"] == counts
+    assert not (tmp_path / "work" / "prefect" / "newswatch-api.json").exists()  # no server left behind

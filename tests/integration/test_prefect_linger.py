@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from flows.runtime import LINGER_ENV, QUIET_ENV, SERVER_LOG_NAME, SERVER_STATE_NAME, stop_lingering_api
+from flows.runtime import (
+    DEFAULT_LINGER_S,
+    LINGER_ENV,
+    QUIET_ENV,
+    SERVER_LOG_NAME,
+    SERVER_STATE_NAME,
+    find_local_api,
+    stop_lingering_api,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,13 +45,14 @@ PROBE = textwrap.dedent(
 )
 
 
-def _run(home: Path, linger: str) -> str:
+def _run(home: Path, linger: str | None) -> str:
+    """One process running a flow; `linger` None: the environment variable unset (the default)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PREFECT_", "NEWSWATCH_")) and k not in QUIET_ENV
     }
-    env.update({"PREFECT_HOME": str(home), LINGER_ENV: linger})
+    env.update({"PREFECT_HOME": str(home), **({LINGER_ENV: linger} if linger is not None else {})})
     proc = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=REPO,
@@ -104,3 +113,21 @@ def test_stop_lingering_api_stops_it_and_without_linger_nothing_stays(tmp_path: 
     _run(home, "0")
     assert not (home / SERVER_STATE_NAME).exists()
     assert (home / SERVER_LOG_NAME).read_text().count("starts the API") == 2
+
+
+@pytest.mark.slow
+def test_by_default_the_server_lingers_and_a_server_of_another_prefect_is_not_reused(tmp_path: Path) -> None:
+    home = tmp_path / "prefect-home"
+    url = _run(home, None)
+    path = home / SERVER_STATE_NAME
+    state = json.loads(path.read_text())
+    pid = int(state["pid"])
+    try:
+        assert state["linger"] == DEFAULT_LINGER_S == 900
+        assert find_local_api(home) == url
+        path.write_text(json.dumps({**state, "prefect": "0.0.1"}))  # as if Prefect was upgraded since
+        assert find_local_api(home) is None
+    finally:
+        path.write_text(json.dumps(state))
+        stop_lingering_api(home)
+    assert not _alive(pid)

@@ -19,7 +19,7 @@ from bench.replay import ReplayServer
 from flows.runtime import find_local_api
 from newswatch.digest_run import local_today
 from newswatch.errors import QueryError
-from tests.helpers import ROOT, query, write_config
+from tests.helpers import ROOT, clean_env, query, write_config
 from tests.smtp_server import Recorder
 
 
@@ -77,7 +77,7 @@ def test_serve_polls_on_schedule_sends_one_digest_and_stops_on_sigterm(
                 "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"},
             },
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
+        env = clean_env()
         proc = subprocess.Popen(
             [sys.executable, "-m", "newswatch.cli", "serve", "--config", str(cfg), "--db", str(db)],
             env={**env, "PREFECT_HOME": str(home)},

@@ -37,7 +37,7 @@ from bench.replay import ReplayServer
 from newswatch.cli import main
 from newswatch.store import open_store
 from newswatch.store.query import run_query
-from tests.helpers import write_config
+from tests.helpers import clean_env, write_config
 from tests.reliability.harness import assert_store_consistent
 from tests.reliability.reporting import FaultFactory
 
@@ -87,7 +87,7 @@ def shared_api(site: Site) -> Iterator[str]:
 
 
 def _env(site: Site, api_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWATCH_"))}
+    env = clean_env()
     env["PREFECT_HOME"] = str(site.home)
     if api_url:
         env["PREFECT_API_URL"] = api_url
