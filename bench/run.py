@@ -132,12 +132,23 @@ class Bench:
 
     def run(self, label: str, cfg: Path, db: Path, env: dict[str, str] | None = None) -> Measured:
         args = [sys.executable, "-m", "newswatch.cli", "run", "--config", str(cfg), "--db", str(db)]
-        m = run_measured(args, env=self.env(env), cwd=ROOT).check()
+        # a Prefect server a previous run left up serves this one: its memory and CPU count too
+        m = run_measured(args, env=self.env(env), cwd=ROOT, also=_lingering_server(self.home)).check()
         self.scenarios[label] = Scenario.of(m)
         self.opts.log(
             f"  {label:<16} {m.wall_s:7.2f} s wall  {m.cpu_s:7.2f} s cpu  {m.peak_rss_mb:6.0f} MB rss"
         )
         return m
+
+
+def _lingering_server(home: Path) -> list[int]:
+    """The pid of the API server a previous run left up on this Prefect home, if one is up."""
+    try:
+        pid = int(json.loads((home / "newswatch-api.json").read_text())["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [pid]
 
 
 def _bare(pages: Sequence[Variant]) -> tuple[float, float]:
@@ -274,8 +285,11 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
         "warm_over_cold": round((warm - empty) / cold_net, 4),
         "grown_over_cold_per_article": round(((grown - empty) / n) / (cold_net / n), 3),
         "classify_articles_per_s": round(classify, 1),
-        "peak_rss_mb": max(s.peak_rss_mb for s in b.scenarios.values()),
-        "peak_pss_mb": max(s.peak_pss_mb for s in b.scenarios.values()),
+        # the target is for the cold run; the largest of all runs is kept beside it
+        "peak_rss_mb": b.scenarios["cold"].peak_rss_mb,
+        "peak_pss_mb": b.scenarios["cold"].peak_pss_mb,
+        "peak_rss_mb_all": max(s.peak_rss_mb for s in b.scenarios.values()),
+        "peak_rss_mb_grown": b.scenarios["grown"].peak_rss_mb,
         "bare_s": round(bare, 3),
         "bare_runs_s": [round(bare_1, 3), round(bare_2, 3)],
         "empty_runs_s": [round(x, 3) for x in empties],
@@ -455,9 +469,9 @@ def render_table(r: dict[str, Any]) -> str:
             "peak_rss_mb",
             f"{r['peak_rss_mb']:.0f}{mark('peak_rss_mb')}",
             r["targets"]["peak_rss_mb"],
-            f"whole process tree, summed RSS (PSS {r['peak_pss_mb']:.0f} MB); "
-            f"cold {s['cold']['peak_rss_mb']:.0f}, "
-            f"grown {s['grown']['peak_rss_mb']:.0f}",
+            f"the cold run's processes (with the Prefect server it uses), summed RSS (PSS "
+            f"{r['peak_pss_mb']:.0f} MB); grown {s['grown']['peak_rss_mb']:.0f}, "
+            f"warm {s['warm']['peak_rss_mb']:.0f}",
         ),
         row(
             "cold articles",

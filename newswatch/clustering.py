@@ -20,8 +20,7 @@ from newswatch.dedupe import (
     signature_from_bytes,
     signature_to_bytes,
 )
-from newswatch.model import Article
-from newswatch.store.articles import Candidate
+from newswatch.model import Article, Candidate
 from newswatch.stories import (
     StoryFeatures,
     extract_story_features,

@@ -149,3 +149,18 @@ class SourceReport:
     new_by_lang: dict[str, int] = field(default_factory=dict)
     page_errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An earlier article that may be a duplicate or the same story: what the store gives the dedupe
+    decision (`newswatch.clustering.decide`)."""
+
+    id: str
+    cluster_id: str | None
+    story_id: str | None
+    duplicate_of: str | None
+    minhash: bytes | None
+    story_features: str | None
+    published_at: datetime | None
+    fetched_at: datetime

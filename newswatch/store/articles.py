@@ -8,7 +8,7 @@ from datetime import datetime
 
 import duckdb
 
-from newswatch.model import Article
+from newswatch.model import Article, Candidate
 from newswatch.store.rows import insert_rows
 
 
@@ -31,20 +31,6 @@ class ArticleRow:
     minhash: bytes | None
     story_features: str | None
     word_count: int
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """An earlier article that may be a duplicate or the same story."""
-
-    id: str
-    cluster_id: str | None
-    story_id: str | None
-    duplicate_of: str | None
-    minhash: bytes | None
-    story_features: str | None
-    published_at: datetime | None
-    fetched_at: datetime
 
 
 _CANDIDATE_COLS = "id, cluster_id, story_id, duplicate_of, minhash, story_features, published_at, fetched_at"
