@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -82,6 +83,13 @@ def prepare_article(article: Article, cfg: DedupeConfig) -> Prepared:
     return Prepared(article, words, sig, keys, feats, tuple(story_keys(feats)))
 
 
+@lru_cache(maxsize=16384)
+def _features(data: str) -> StoryFeatures:
+    """A candidate's stored features, decoded once: a batch compares each candidate with many new
+    articles (immutable, so sharing them is safe)."""
+    return features_from_json(data)
+
+
 def _original(c: Candidate) -> str:
     return c.duplicate_of or c.id
 
@@ -121,7 +129,7 @@ def decide(
         when = c.published_at or c.fetched_at
         if abs(when - p.when) > window:
             continue
-        s = story_similarity(p.features, features_from_json(c.story_features))
+        s = story_similarity(p.features, _features(c.story_features))
         if s >= cfg.story_threshold and (best_story is None or s > best_story[0]):
             best_story = (s, c)
     story = (best_story[1].story_id or best_story[1].id) if best_story else own

@@ -158,6 +158,14 @@ class ExtractPool:
             while len(self._idle) < self.size:
                 self._idle.append(self._start())
 
+    def release(self) -> None:
+        """Stop the idle workers (they start again on demand): their memory is not held while the caller
+        does something big without them, such as writing a large batch."""
+        with self._lock:
+            workers, self._idle = self._idle, []
+        for w in workers:
+            self._stop(w)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

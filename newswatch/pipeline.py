@@ -43,6 +43,9 @@ log = logging.getLogger("newswatch.pipeline")
 # Pages per extraction call, per worker: enough that a straggler page idles the other workers only
 # briefly, few enough that fetching, extraction and the work after it overlap from the first pages on.
 _CHUNK_PER_WORKER = 16
+# After a source with more new pages than this, the idle extraction workers are stopped before its write
+# (they start again, in ~10 ms each, for the next source that has new pages).
+_RELEASE_WORKERS_AFTER = 100
 
 # A page that fails like this will not come back: keep the article with what the feed gave.
 _PERMANENT_PAGE_FAILURES = {Outcome.HTTP_ERROR, Outcome.TOO_LARGE, Outcome.ROBOTS, Outcome.REDIRECT_ERROR}
@@ -462,6 +465,8 @@ class PollSession:
                 result.labelled,
             )
 
+        if len(todo) > _RELEASE_WORKERS_AFTER:
+            self.extractor.release()  # a big batch: the write's memory peak without the workers' memory
         result = write_batch(
             self.store,
             prepared=prepared,

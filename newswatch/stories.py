@@ -739,13 +739,21 @@ def _weight(key: str, f: StoryFeatures) -> float:
 
 
 def _weighted_overlap(a: StoryFeatures, b: StoryFeatures) -> float:
+    """Shared entities over both sides' entities, each weighted by `_weight` (a shared one by the larger
+    of its two weights); counted with set operations: the same sums, without a call per entity."""
     shared = a.entities & b.entities
     if not shared:
         return 0.0
-    wa = sum(_weight(k, a) for k in a.entities)
-    wb = sum(_weight(k, b) for k in b.entities)
-    ws = sum(max(_weight(k, a), _weight(k, b)) for k in shared)
+    wa = _total_weight(a.entities, a.strong, a.names)
+    wb = _total_weight(b.entities, b.strong, b.names)
+    ws = _total_weight(shared, a.strong | b.strong, a.names | b.names)
     return ws / math.sqrt(wa * wb)
+
+
+def _total_weight(keys: frozenset[str], strong: frozenset[str], names: frozenset[str]) -> float:
+    """sum(3 if k in strong else 2 if k in names else 1 for k in keys)."""
+    in_strong = keys & strong
+    return float(len(keys) + 2 * len(in_strong) + len((keys & names) - in_strong))
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -126,3 +126,43 @@ def test_duplicate_keys_empty_batches_and_close() -> None:
     pool.close()
     with pytest.raises(RuntimeError, match="closed"):
         pool.extract([("a", b"x", None)])
+
+
+def test_start_then_release_stops_the_idle_workers_and_they_come_back_on_demand() -> None:
+    with ExtractPool(workers=2, page_timeout=10, recycle_after=100, extract_fn=scripted_extract) as pool:
+        pool.start()  # both workers up before any page
+        before = {r.text for r in pool.extract([(str(i), b"pid", None) for i in range(6)]).values()}
+        pool.release()
+        for pid in before:
+            with pytest.raises(ProcessLookupError):  # stopped and reaped
+                os.kill(int(pid or 0), 0)
+        after = {r.text for r in pool.extract([(str(i), b"pid", None) for i in range(6)]).values()}
+    assert len(before) == 2 and after and not (after & before)
+
+
+def test_analyse_runs_the_whole_page_job_in_a_worker() -> None:
+    """A PageJob comes back as an Analysed: the extraction, the article and its fingerprints."""
+    from datetime import UTC, datetime
+
+    from newswatch.analyse import Analysed, PageJob
+    from newswatch.config import DedupeConfig
+    from newswatch.model import Entry
+
+    html = (
+        b"<html lang='en'><head><title>Acme signs a deal</title></head><body><article>"
+        + b"".join(
+            f"<p>Acme Corp signed agreement number {i} with Example AI to host model family {i} in "
+            f"its data centre {i * 7} from the spring, the companies said on day {i}.</p>".encode()
+            for i in range(30)
+        )
+        + b"</article></body></html>"
+    )
+    entry = Entry(url="https://news.example/acme", title="Acme signs a deal with Example AI")
+    job = PageJob(entry=entry, html=html, url=entry.url, source="s", fetched_at=datetime.now(UTC),
+                  dedupe=DedupeConfig())  # fmt: skip
+    with ExtractPool(workers=1, page_timeout=30, recycle_after=100) as pool:
+        result = pool.analyse([("k", job)])["k"]
+    assert isinstance(result, Analysed) and result.error is None
+    assert result.prepared is not None and result.prepared.article.lang == "en"
+    assert "Acme Corp signed" in result.prepared.article.text
+    assert result.prepared.signature is not None and len(result.prepared.band_keys) > 0
