@@ -60,6 +60,17 @@ def is_transient(f: FetchResult) -> bool:
     )
 
 
+def _with_unkeyed_note(warning: str | None, entries: Sequence[Entry]) -> str | None:
+    """The discovery's warning, plus a note of the entries that have text but neither a link nor a URL
+    GUID: nothing identifies them across polls, so they cannot be stored (they are skipped, not lost
+    silently)."""
+    unkeyed = sum(1 for e in entries if entry_key(e) is None)
+    if not unkeyed:
+        return warning
+    note = f"skipped {unkeyed} entr{'y' if unkeyed == 1 else 'ies'} without a link or URL GUID"
+    return f"{warning}; {note}" if warning else note
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -395,6 +406,7 @@ class PollSession:
     ) -> SourceReport:
         report = SourceReport(source=source.name, outcome=Outcome.OK, entries=len(discovery.entries))
         todo, report.skipped_known, sightings = self._todo(source, discovery.entries)
+        warning = _with_unkeyed_note(discovery.warning, discovery.entries)
         if todo:
             self._prepare_for_new_pages()
         failure_records: list[FetchRecord] = []
@@ -442,7 +454,7 @@ class PollSession:
             started_at=started,
             outcome=Outcome.OK,
             status=fetched.status if fetched else None,
-            error=discovery.warning,
+            error=warning,
             elapsed_s=(self.now() - started).total_seconds(),
             entries=len(discovery.entries),
             failed_pages=report.failed_pages,
@@ -489,8 +501,8 @@ class PollSession:
         report.updated_articles = result.updated
         report.new_by_lang = dict(result.new_by_lang)
         report.elapsed_s = (self.now() - started).total_seconds()
-        if discovery.warning:
-            report.error = discovery.warning
+        if warning:
+            report.error = warning
         return report
 
     # -- recording -------------------------------------------------------------------------------

@@ -755,9 +755,10 @@ def test_entries_without_links_titles_or_dates(
     )
     outcome, _, warning = poll.source_fetch("hostile")
     rec.saw(outcome, warning)
-    assert (
-        outcome == "ok" and warning is not None and "dropped 1 entries without a link or content" in warning
-    )
+    assert outcome == "ok" and warning is not None
+    assert "dropped 1 entries without a link or content" in warning
+    # the two with text but no link (nor a URL GUID) cannot be stored: said, not silently skipped
+    assert "skipped 2 entries without a link or URL GUID" in warning
     stored = poll.rows("SELECT url, title, published_at FROM articles WHERE source = 'hostile' ORDER BY url")
     assert [(u, t) for u, t, _ in stored] == [
         (no_date, "an-entry-without-a-date-in-the-feed"),
