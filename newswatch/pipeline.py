@@ -33,6 +33,7 @@ from newswatch.pages import parse_listing_page
 from newswatch.persist import Sighting, WriteResult, write_batch
 from newswatch.reclassify import classifier_for
 from newswatch.schedule import is_due, next_state
+from newswatch.source_lock import hold_source_lock
 from newswatch.store import Store
 from newswatch.store.articles import KnownArticle, get_known_articles
 from newswatch.store.fetches import SourceState, get_source_states
@@ -208,15 +209,29 @@ class PollSession:
     # -- one source ------------------------------------------------------------------------------
 
     def poll_source(self, name: str) -> SourceReport:
-        """Poll one source; never raises: whatever goes wrong is its outcome, recorded in `fetches`."""
+        """Poll one source; never raises: whatever goes wrong is its outcome, recorded in `fetches`.
+
+        One poll of a source at a time across processes (`newswatch.source_lock`): a run that finds
+        another one polling the same source waits, then starts from the state that one left (its
+        validators: the feed then answers 304, no page is fetched twice)."""
         source = self.config.source(name)
         started = self.now()
         try:
-            return self._poll(source, started)
+            with hold_source_lock(self.store.path, name) as waited:
+                if waited:
+                    self._reload_state(name)
+                return self._poll(source, started)
         except Exception as exc:  # a bug or an unforeseen failure: record it, keep the run going
             log.exception("source %s failed", name)
             error = one_line(f"{type(exc).__name__}: {exc}")
             return self._record_failure(source, started, Outcome.ERROR, None, error)
+
+    def _reload_state(self, name: str) -> None:
+        with self.store.read() as con:
+            state = get_source_states(con).get(name)
+        with self._states_lock:
+            if state is not None:
+                self._states[name] = state
 
     def _poll(self, source: SourceConfig, started: datetime) -> SourceReport:
         state = self._states.get(source.name)
