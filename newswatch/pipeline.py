@@ -62,13 +62,13 @@ def is_transient(f: FetchResult) -> bool:
 
 
 def _with_unkeyed_note(warning: str | None, entries: Sequence[Entry]) -> str | None:
-    """The discovery's warning, plus a note of the entries that have text but neither a link nor a URL
-    GUID: nothing identifies them across polls, so they cannot be stored (they are skipped, not lost
-    silently)."""
+    """The discovery's warning, plus a note of the entries that have text but neither an http(s) link
+    (none, or a javascript:/data:/file: one, dropped by discovery) nor a URL GUID: nothing identifies
+    them across polls, so they cannot be stored (they are skipped, not lost silently)."""
     unkeyed = sum(1 for e in entries if entry_key(e) is None)
     if not unkeyed:
         return warning
-    note = f"skipped {unkeyed} entr{'y' if unkeyed == 1 else 'ies'} without a link or URL GUID"
+    note = f"skipped {unkeyed} entr{'y' if unkeyed == 1 else 'ies'} without an http(s) link or URL GUID"
     return f"{warning}; {note}" if warning else note
 
 

@@ -758,7 +758,7 @@ def test_entries_without_links_titles_or_dates(
     assert outcome == "ok" and warning is not None
     assert "dropped 1 entries without a link or content" in warning
     # the two with text but no link (nor a URL GUID) cannot be stored: said, not silently skipped
-    assert "skipped 2 entries without a link or URL GUID" in warning
+    assert "skipped 2 entries without an http(s) link or URL GUID" in warning
     stored = poll.rows("SELECT url, title, published_at FROM articles WHERE source = 'hostile' ORDER BY url")
     assert [(u, t) for u, t, _ in stored] == [
         (no_date, "an-entry-without-a-date-in-the-feed"),
@@ -838,7 +838,7 @@ def test_relative_javascript_and_data_links(
         tmp_path, healthy, {"kind": "feed", "url": _serve_feed(hostile, rss(items).encode())}
     )
     outcome, _, warning = poll.source_fetch("hostile")
-    assert warning is None, warning
+    assert warning == "skipped 4 entries without an http(s) link or URL GUID", warning
     rec.saw(
         outcome, "the relative link resolved and stored; javascript:, data:, file: never fetched nor stored"
     )
