@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
 _HTTP = ("http", "https")
@@ -207,6 +208,13 @@ def canonicalize_url(url: str) -> str:
     """
     if not isinstance(url, str):
         return ""
+    return _canonical_form(url)
+
+
+@lru_cache(maxsize=16384)
+def _canonical_form(url: str) -> str:
+    """`canonicalize_url` of a string, remembered: a poll canonicalises each entry's URL several times
+    (its key, its sighting, the known-articles lookup)."""
     out = url.strip()
     try:
         for _ in range(4):  # rewriting can expose another layer (an AMP wrapper, `x.amp.amp.html`)
