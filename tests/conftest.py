@@ -39,3 +39,14 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 # a real SMTP server on 127.0.0.1 for any test that asks for `serve`
 from tests.smtp_server import serve  # noqa: E402, F401
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No Prefect server outlives the tests: stop any a test's run left lingering in its tmp home."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    from flows.runtime import SERVER_STATE_NAME, stop_lingering_api
+
+    for state in Path(factory.getbasetemp()).rglob(SERVER_STATE_NAME):
+        stop_lingering_api(state.parent)

@@ -83,7 +83,7 @@ def test_run_and_digest_processes_at_the_same_moment(tmp_path: Path, corpus: Pat
             stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
-            env={"PREFECT_HOME": str(home), "PATH": "/usr/bin:/bin"},
+            env={"PREFECT_HOME": str(home), "PATH": "/usr/bin:/bin", "NEWSWATCH_PREFECT_LINGER": "0"},
         )
         digest = subprocess.run(
             [
