@@ -22,8 +22,11 @@ from trafilatura.metadata import examine_meta, extract_meta_json, extract_sitena
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
+from newswatch import trafilatura_fast
 from newswatch.model import Extracted
 
+# trafilatura's pruning XPaths in Python and a C-level element lookup: same output, ~25 % less time.
+trafilatura_fast.install()
 # trafilatura logs every discarded page at WARNING; the outcome is in `Extracted.error` instead.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
