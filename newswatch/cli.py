@@ -27,6 +27,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(config_path(args.config))  # validated before anything is fetched
     for name in args.source or ():
         config.source(name)
+    if not args.due:  # a run that polls every source: new pages are likely, have the workers' imports done
+        from newswatch.fork_server import start_early
+
+        start_early()  # on the other core, while Prefect boots
     from flows.runtime import prefect_runtime
 
     started = time.monotonic()

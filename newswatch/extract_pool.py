@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -32,12 +31,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from newswatch.analyse import Analysed, ExtractFn, PageJob, analyse_page
 from newswatch.extract import extract_article
+from newswatch.fork_server import worker_context
 from newswatch.model import Extracted
 
 log = logging.getLogger("newswatch.extract_pool")
@@ -49,23 +48,8 @@ Job = tuple[str, PageJob]  # (key, what to analyse)
 Result = Extracted | Analysed
 __all__ = ["Analysed", "ExtractFn", "ExtractPool", "Job", "Page", "PageJob", "Result", "extract_many"]
 
-# Imported once by the fork server, so that a new worker is a cheap fork. Each worker still re-runs the
-# parent's main script as __mp_main__ (CPython 3.11's forkserver never preloads __main__, although it
-# is listed), so the modules the `newswatch` console script imports are preloaded too: a fresh worker
-# then costs ~10 ms instead of ~150 ms. newswatch.worker_preload also loads langdetect's profiles
-# (~0.3 s a worker otherwise). A name that does not import is skipped by the server.
-_PRELOAD = ["__main__", "newswatch.extract_pool", "newswatch.worker_preload", "newswatch.cli"]
 _STOP_GRACE_S = 2.0
 _MAX_FAILED_SENDS = 3
-
-
-def _context() -> ForkServerContext | SpawnContext:
-    """forkserver where the platform has it (Linux, macOS), spawn elsewhere."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx: ForkServerContext = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)  # only takes effect if the fork server is not running yet
-        return ctx
-    return multiprocessing.get_context("spawn")
 
 
 def _worker_main(conn: Connection, fn: ExtractFn) -> None:
@@ -114,7 +98,7 @@ class ExtractPool:
         self.page_timeout = page_timeout
         self.recycle_after = max(1, recycle_after)
         self._fn = extract_fn
-        self._ctx = _context()
+        self._ctx = worker_context()
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
