@@ -53,7 +53,7 @@ class Analysed:
 def analyse_page(job: PageJob, extract_fn: ExtractFn = extract_article) -> Analysed:
     """Extract (when there is HTML), build the article, fingerprint it. Extraction failures are values
     (`Extracted.error`): the article is then built from what the feed gave, if anything."""
-    extracted = extract_fn(job.html, job.url) if job.html is not None else None
+    extracted = _extract(job, extract_fn)
     article = build_article(
         job.entry,
         extracted,
@@ -65,3 +65,12 @@ def analyse_page(job: PageJob, extract_fn: ExtractFn = extract_article) -> Analy
     )
     prepared = prepare_article(article, job.dedupe) if article is not None else None
     return Analysed(extracted, prepared)
+
+
+def _extract(job: PageJob, extract_fn: ExtractFn) -> Extracted | None:
+    if job.html is None:
+        return None
+    if extract_fn is extract_article and job.entry.published_at is not None:
+        # the feed's date wins over the page's (build_article): no search for the page's
+        return extract_article(job.html, job.url, page_date=False)
+    return extract_fn(job.html, job.url)

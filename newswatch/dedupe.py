@@ -26,6 +26,7 @@ _POLY_INV = pow(_POLY, -1, 1 << 64)
 _SIG_DTYPE = np.dtype("<u4")
 
 
+@lru_cache(maxsize=4)  # an article's text is normalised for its content hash, then for its shingles
 def normalize_text(text: str) -> str:
     """NFKC, casefold, punctuation and symbols to spaces, whitespace collapsed: the text exact dedupe sees."""
     folded = unicodedata.normalize("NFKC", text).casefold()

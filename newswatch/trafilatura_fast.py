@@ -104,13 +104,16 @@ def _comments(p: list[re.Pattern[str]]) -> Predicate:
 
 def _overall_discard(p: list[re.Pattern[str]]) -> Predicate:
     def test(el: HtmlElement) -> bool:
-        return bool(
-            el.get("data-lp-replacement-content") is not None
-            or "nav" in (el.get("role") or "").replace("N", "n")
-            or "MostPopularStories" in (el.get("data-component") or "")
-            or p[0].search(_first(el, "id", "class"))
-            or p[1].search(el.get("id") or "")
-            or p[2].search(el.get("class") or "")
+        get = el.get
+        i, c = get("id"), get("class")
+        if i is not None or c is not None:
+            first = _first(el, "id", "class") if i is not None and c is not None else (i or c or "")
+            if p[0].search(first) or (i is not None and p[1].search(i)) or (c is not None and p[2].search(c)):
+                return True
+        return (
+            get("data-lp-replacement-content") is not None
+            or "nav" in (get("role") or "").replace("N", "n")
+            or "MostPopularStories" in (get("data-component") or "")
         )
 
     return test
@@ -118,17 +121,20 @@ def _overall_discard(p: list[re.Pattern[str]]) -> Predicate:
 
 def _overall_hidden(p: list[re.Pattern[str]]) -> Predicate:
     def test(el: HtmlElement) -> bool:
-        c = el.get("class")
-        style = el.get("style") or ""
+        get = el.get
+        i, c, style = get("id"), get("class"), get("style")
+        if i is None and c is None and style is None:  # most elements: only the last test can hold
+            return get("aria-hidden") == "true"
+        id_class = _first(el, "id", "class") if i is not None and c is not None else (i or c or "")
+        id_style = _first(el, "id", "style") if i is not None and style is not None else (i or style or "")
         return bool(
             c == "comments-title"
-            or _first(el, "id", "class").startswith("reply-")
-            or p[0].search(_first(el, "id", "style"))
-            or "display:none" in style
-            or "display: none" in style
-            or p[1].search(el.get("id") or "")
-            or p[2].search(c or "")
-            or el.get("aria-hidden") == "true"
+            or id_class.startswith("reply-")
+            or p[0].search(id_style)
+            or (style is not None and ("display:none" in style or "display: none" in style))
+            or (i is not None and p[1].search(i))
+            or (c is not None and p[2].search(c))
+            or get("aria-hidden") == "true"
         )
 
     return test
@@ -262,8 +268,9 @@ def translate(name: str, index: int, expr: object) -> PythonXPath | None:
     if form is None or not isinstance(expr, etree.XPath):
         return None
     template, patterns = split_expression(expr.path)
-    if template != form.template:
-        return None
+    if template != form.template or any(re.search(p, "") for p in patterns):
+        return None  # another expression; or a pattern matching a missing attribute, which the
+        # predicates skip testing
     return PythonXPath(expr, form, patterns)
 
 

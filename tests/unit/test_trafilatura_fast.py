@@ -287,3 +287,13 @@ def test_trafilaturas_parser_makes_no_python_lookup_calls(monkeypatch: pytest.Mo
     reference = HTMLParser()  # the check can fail: lxml.html's own parser calls it for every element
     assert len(list(etree.fromstring(html, reference).iter())) > 5
     assert calls
+
+
+def test_a_pattern_matching_the_empty_string_keeps_the_xpath() -> None:
+    """The predicates skip the regular expressions for an element without the attribute, which is
+    only right while no pattern matches the empty string."""
+    path = xpaths.REMOVE_COMMENTS_XPATH[0].path
+    _, patterns = trafilatura_fast.split_expression(path)
+    changed = etree.XPath(path.replace(patterns[1], "x|"), namespaces={"re": xpaths.REGEXP_NS})
+    assert trafilatura_fast.translate("REMOVE_COMMENTS_XPATH", 0, changed) is None
+    assert trafilatura_fast.translate("REMOVE_COMMENTS_XPATH", 0, xpaths.REMOVE_COMMENTS_XPATH[0].original)
