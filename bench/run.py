@@ -12,7 +12,8 @@ classification and DuckDB) polls them:
 - empty: a run over one feed with no items (the fixed cost of a run), median of 3; like every scenario it
   runs with newswatch's defaults, so the Prefect API server the previous run left up (it lingers 15
   minutes) is reused; `empty_cold_s` is the same run with no server up (NEWSWATCH_PREFECT_LINGER=0);
-- cold: a run on a fresh database over the N pages;
+- cold: a run on a fresh database over the N pages (the best of two, each on a fresh database, as bare
+  is the best of two passes);
 - warm: the same run again, nothing changed (no article page may be fetched again);
 - grown: N other new pages into a store that already holds `--history` articles (bench/history.py);
 - classify: `Classifier.classify` throughput on 800-word articles (bench/classify_speed.py);
@@ -251,7 +252,7 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     log("cold")
     db = b.work / "cold.duckdb"
     before = b.srv.page_hits("/news/")
-    cold = b.run("cold", cold_cfg, db).wall_s
+    cold_1 = b.run("cold_1", cold_cfg, db).wall_s
     b.counts["cold_pages_fetched"] = b.srv.page_hits("/news/") - before
     b.counts.update({f"cold_{k}": v for k, v in _db_counts(db).items()})
 
@@ -283,6 +284,12 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     bare_2, bare_cpu_2 = _bare(cold_pages, b.work)
     bare, bare_cpu = min(bare_1, bare_2), min(bare_cpu_1, bare_cpu_2)
 
+    log("cold again, on another fresh database (the best of the two is the figure, as for bare)")
+    cold_2 = b.run("cold_2", cold_cfg, b.work / "cold-2.duckdb").wall_s
+    cold = min(cold_1, cold_2)
+    b.scenarios["cold"] = b.scenarios["cold_1" if cold_1 <= cold_2 else "cold_2"]
+    peak_cold = max((b.scenarios[k] for k in ("cold_1", "cold_2")), key=lambda sc: sc.peak_rss_mb)
+
     log("classify")
     classify = _classify_speed(opts.classify_rounds)
 
@@ -299,8 +306,8 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
         "grown_over_cold_per_article": round(((grown - empty) / n) / (cold_net / n), 3),
         "classify_articles_per_s": round(classify, 1),
         # the target is for the cold run; the largest of all runs is kept beside it
-        "peak_rss_mb": b.scenarios["cold"].peak_rss_mb,
-        "peak_pss_mb": b.scenarios["cold"].peak_pss_mb,
+        "peak_rss_mb": peak_cold.peak_rss_mb,  # the higher of the two cold runs
+        "peak_pss_mb": peak_cold.peak_pss_mb,
         "peak_rss_mb_all": max(s.peak_rss_mb for s in b.scenarios.values()),
         "peak_rss_mb_grown": b.scenarios["grown"].peak_rss_mb,
         "bare_s": round(bare, 3),
@@ -308,6 +315,7 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
         "empty_runs_s": [round(x, 3) for x in empties],
         "empty_first_s": b.scenarios["empty_first"].wall_s,
         "cold_s": round(cold, 3),
+        "cold_runs_s": [round(cold_1, 3), round(cold_2, 3)],
         "warm_s": round(warm, 3),
         "grown_s": round(grown, 3),
         "cold_ms_per_article": round(1000 * cold_net / n, 2),
