@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 from lxml.html import (
@@ -42,6 +43,7 @@ from lxml.html import (
 )
 
 Predicate = Callable[[HtmlElement], bool]
+Patterns = list["_Memo"]
 _LITERAL = re.compile(r"re:test\((@[\w|@-]+), '([^']*)'\)")
 _BLOCKS = ("div", "item", "list", "p", "section", "span")
 
@@ -69,10 +71,10 @@ class _Form:
 
     template: str
     tags: tuple[str, ...] | None
-    predicate: Callable[[list[re.Pattern[str]]], Predicate]
+    predicate: Callable[[Patterns], Predicate]
 
 
-def _raw_tree_infinite_scroll(p: list[re.Pattern[str]]) -> Predicate:
+def _raw_tree_infinite_scroll(p: Patterns) -> Predicate:
     def test(el: HtmlElement) -> bool:
         i, c = el.get("id") or "", el.get("class") or ""
         return bool(
@@ -83,11 +85,11 @@ def _raw_tree_infinite_scroll(p: list[re.Pattern[str]]) -> Predicate:
     return test
 
 
-def _raw_tree_share_buttons(p: list[re.Pattern[str]]) -> Predicate:
+def _raw_tree_share_buttons(p: Patterns) -> Predicate:
     return lambda el: "elementor-share-buttons" in (el.get("class") or "")
 
 
-def _comments_and_lists(p: list[re.Pattern[str]]) -> Predicate:
+def _comments_and_lists(p: Patterns) -> Predicate:
     def test(el: HtmlElement) -> bool:
         i, c = el.get("id") or "", el.get("class") or ""
         return bool(
@@ -98,11 +100,11 @@ def _comments_and_lists(p: list[re.Pattern[str]]) -> Predicate:
     return test
 
 
-def _comments(p: list[re.Pattern[str]]) -> Predicate:
+def _comments(p: Patterns) -> Predicate:
     return lambda el: bool(p[0].search(el.get("id") or "") or p[1].search(el.get("class") or ""))
 
 
-def _overall_discard(p: list[re.Pattern[str]]) -> Predicate:
+def _overall_discard(p: Patterns) -> Predicate:
     def test(el: HtmlElement) -> bool:
         get = el.get
         i, c = get("id"), get("class")
@@ -119,7 +121,7 @@ def _overall_discard(p: list[re.Pattern[str]]) -> Predicate:
     return test
 
 
-def _overall_hidden(p: list[re.Pattern[str]]) -> Predicate:
+def _overall_hidden(p: Patterns) -> Predicate:
     def test(el: HtmlElement) -> bool:
         get = el.get
         i, c, style = get("id"), get("class"), get("style")
@@ -140,14 +142,14 @@ def _overall_hidden(p: list[re.Pattern[str]]) -> Predicate:
     return test
 
 
-def _teaser(p: list[re.Pattern[str]]) -> Predicate:
+def _teaser(p: Patterns) -> Predicate:
     return lambda el: (
         "teaser" in (el.get("id") or "").replace("T", "t")
         or "teaser" in (el.get("class") or "").replace("T", "t")
     )
 
 
-def _precision(p: list[re.Pattern[str]]) -> Predicate:
+def _precision(p: Patterns) -> Predicate:
     def test(el: HtmlElement) -> bool:
         first = _first(el, "id", "class")
         return bool(p[0].search(first) or p[1].search(first) or "border" in (el.get("style") or ""))
@@ -155,7 +157,7 @@ def _precision(p: list[re.Pattern[str]]) -> Predicate:
     return test
 
 
-def _caption(p: list[re.Pattern[str]]) -> Predicate:
+def _caption(p: Patterns) -> Predicate:
     return lambda el: "caption" in (el.get("id") or "") or "caption" in (el.get("class") or "")
 
 
@@ -235,6 +237,18 @@ _FORMS = {
 }
 
 
+class _Memo:
+    """A compiled pattern whose `search` answers found or not, remembered per string: a page repeats
+    its few class names on hundreds of elements, and a site its templates from page to page."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.search: Callable[[str], bool] = lru_cache(maxsize=8192)(self._search)
+
+    def _search(self, value: str) -> bool:
+        return self.pattern.search(value) is not None
+
+
 class PythonXPath:
     """Called like the `lxml.etree.XPath` it stands for: `expr(tree)` -> matching descendants of `tree`
     in document order. `path` is the original expression's text; `original` the XPath itself."""
@@ -243,7 +257,7 @@ class PythonXPath:
         self.original = original
         self.path = original.path
         self._tags: tuple[object, ...] = form.tags if form.tags is not None else (etree.Element,)
-        self._test = form.predicate([re.compile(p) for p in patterns])
+        self._test = form.predicate([_Memo(re.compile(p)) for p in patterns])
 
     def __call__(self, tree: HtmlElement) -> list[HtmlElement]:
         test = self._test
