@@ -1,6 +1,7 @@
-"""trafilatura made faster without changing what it extracts: its pruning XPaths in Python, and a
-C-level element-class lookup for the trees it parses. `install()` does both (newswatch.extract calls
-it on import); each part checks it matches the pinned trafilatura before touching anything.
+"""trafilatura made faster without changing what it extracts: its pruning XPaths in Python, a C-level
+element-class lookup for the trees it parses, and no copy of a tree its fast pass never reads.
+`install()` does all three (newswatch.extract calls it on import); each part checks it matches the
+pinned trafilatura before touching anything.
 
 **Pruning.** trafilatura 2.3.1 removes page furniture (comment threads, share bars, menus, hidden
 blocks...) with XPath expressions that test `@id` and `@class` against regular expressions through
@@ -32,6 +33,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from lxml import etree
 from lxml.html import (
@@ -289,12 +291,50 @@ def translate(name: str, index: int, expr: object) -> PythonXPath | None:
 
 
 def install() -> list[str]:
-    """Both speed-ups (idempotent): the names of the expressions replaced, and "element lookup" when
-    trafilatura's parser got the C-level lookup."""
+    """The speed-ups (idempotent): the names of the expressions replaced, "element lookup" when
+    trafilatura's parser got the C-level lookup, "lean fast pass" when its fast pass stopped copying
+    a tree it never reads."""
     replaced = install_pruning()
     if install_element_lookup():
         replaced.append("element lookup")
+    if install_lean_fast_pass():
+        replaced.append("lean fast pass")
     return replaced
+
+
+# trafilatura/core.py of trafilatura 2.3.1, read for install_lean_fast_pass: any other file, no change
+_CORE_SHA256 = "a123aa052752d3dd1d5a1177ad37f03574456d08df1bcd2ec87971cf3f077825"
+
+
+def install_lean_fast_pass() -> bool:
+    """trafilatura's `_prepare_tree` cleans a copy of the page and keeps a second copy of the cleaned
+    tree, before its tags are converted, for the external extractors (readability, jusText) and for
+    forum pages with comments kept. In a fast pass without comments nothing reads that second copy
+    (trafilatura/core.py 2.3.1: `_extract_and_compare` uses it only when not fast, the forum path only
+    with comments, the recall retry passes its own options on): it is not made there (~0.5 ms a
+    page). Done only when trafilatura/core.py is byte for byte the file this was read from."""
+    import hashlib
+    from copy import copy
+    from pathlib import Path
+
+    from trafilatura import core
+
+    if getattr(core._prepare_tree, "newswatch_lean", False):
+        return True
+    if hashlib.sha256(Path(core.__file__).read_bytes()).hexdigest() != _CORE_SHA256:
+        return False
+    original = core._prepare_tree
+    tree_cleaning, convert_tags = core.tree_cleaning, core.convert_tags
+
+    def prepare_tree(tree: HtmlElement, options: Any, url: str | None) -> tuple[HtmlElement, Any]:
+        if options.fast and not options.comments:
+            return convert_tags(tree_cleaning(copy(tree), options), options, url), None
+        return original(tree, options, url)
+
+    prepare_tree.newswatch_lean = True  # type: ignore[attr-defined]
+    prepare_tree.original = original  # type: ignore[attr-defined]
+    core._prepare_tree = prepare_tree
+    return True
 
 
 def html_element_lookup() -> etree.ElementNamespaceClassLookup:

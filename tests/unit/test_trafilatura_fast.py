@@ -297,3 +297,30 @@ def test_a_pattern_matching_the_empty_string_keeps_the_xpath() -> None:
     changed = etree.XPath(path.replace(patterns[1], "x|"), namespaces={"re": xpaths.REGEXP_NS})
     assert trafilatura_fast.translate("REMOVE_COMMENTS_XPATH", 0, changed) is None
     assert trafilatura_fast.translate("REMOVE_COMMENTS_XPATH", 0, xpaths.REMOVE_COMMENTS_XPATH[0].original)
+
+
+def test_the_lean_fast_pass_extracts_the_same_text(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast pass without its unread copy gives the text and the tree it gave with it, page for page."""
+    lean = trafilatura.core._prepare_tree
+    assert getattr(lean, "newswatch_lean", False), "the lean fast pass is not installed"
+
+    def extract_all() -> list[tuple[str, str]]:
+        out = []
+        for html in _corpus_pages(corpus):
+            doc = bare_extraction(
+                parse_html_tree(html),
+                fast=True,
+                favor_precision=True,
+                include_comments=False,
+                include_tables=True,
+                with_metadata=False,
+            )
+            body = getattr(doc, "body", None)
+            text = getattr(doc, "text", None) or ""
+            out.append((text, etree.tostring(body, encoding="unicode") if body is not None else ""))
+        return out
+
+    fast = extract_all()
+    monkeypatch.setattr(trafilatura.core, "_prepare_tree", getattr(lean, "original"))  # noqa: B009
+    assert extract_all() == fast
+    assert sum(1 for text, _ in fast if len(text) > 500) > 150
