@@ -137,7 +137,9 @@ class PollSession:
         # A user's own topics file is loaded now, so that a broken one fails the run at start.
         self._classifier = classifier or (classifier_for(config) if config.topics else None)
         self._classifier_lock = threading.Lock()
+        self._start_lock = threading.Lock()  # not the classifier's: that one is held while it is built
         self._preparing_started = False
+        self._building_started = False
         self.fetcher = Fetcher(
             config.fetch, allow_private_networks=config.allow_private_networks, resolve=resolve
         )
@@ -165,9 +167,8 @@ class PollSession:
             return self._classifier
 
     def _prepare_for_new_pages(self) -> None:
-        """Start the extraction workers and build the classifier, in threads, once: both overlap the
-        fetching of the first pages (the fork server loads its modules on the other core)."""
-        with self._classifier_lock:
+        """Start the extraction workers in a thread, once: they are up when the first pages are fetched."""
+        with self._start_lock:
             if self._preparing_started:
                 return
             self._preparing_started = True
@@ -178,13 +179,24 @@ class PollSession:
             except Exception:  # the pool starts workers again on demand, and reports failures there
                 log.debug("starting the extraction workers in the background failed", exc_info=True)
 
+        threading.Thread(target=start_workers, name="newswatch-workers", daemon=True).start()
+
+    def _build_classifier_soon(self) -> None:
+        """Build the classifier in a thread, once, as the first pages go to the workers: it is needed
+        when their results come back. Not earlier: its ~1 s of CPU holds this process's interpreter
+        lock, and before the first pages are out it would hold back reading the feed and fetching them
+        while the workers wait."""
+        with self._start_lock:
+            if self._building_started:
+                return
+            self._building_started = True
+
         def build_classifier() -> None:
             try:
                 self.classifier  # noqa: B018 - built and cached by the property
             except Exception:  # raised again, where it is needed, by the thread that needs it
                 log.debug("building the classifier in the background failed", exc_info=True)
 
-        threading.Thread(target=start_workers, name="newswatch-workers", daemon=True).start()
         threading.Thread(target=build_classifier, name="newswatch-classifier", daemon=True).start()
 
     def __exit__(self, *exc: object) -> None:
@@ -388,6 +400,7 @@ class PollSession:
         def extract(k: int) -> list[_Page]:
             for f in fetching[k]:
                 f.result()
+            self._build_classifier_soon()
             self._analyse([p for p in chunks[k] if _is_usable(p)], source, now)
             return chunks[k]
 
