@@ -293,10 +293,10 @@ def _scenarios(b: Bench, bases: list[Any]) -> dict[str, Any]:
     b.scenarios["cold"] = b.scenarios[best]
     peak_cold = max((b.scenarios[k] for k in ("cold_1", "cold_2")), key=lambda sc: sc.peak_rss_mb)
 
+    _stop_lingering(b.home)  # the server works on for a while after a run: not beside the classifier
     log("classify")
     classify = _classify_speed(opts.classify_rounds)
 
-    _stop_lingering(b.home)
     no_server = _cold_process(b, empty_cfg) if opts.cold_process else {}
 
     cold_net, n = cold - empty, max(1, opts.n)
