@@ -25,7 +25,8 @@ from trafilatura.utils import load_html
 from newswatch import trafilatura_fast
 from newswatch.model import Extracted
 
-# trafilatura's pruning XPaths in Python and a C-level element lookup: same output, ~25 % less time.
+# trafilatura sped up in place (its pruning XPaths in Python, a C-level element lookup, one tree copy
+# fewer in its fast pass): same output, ~25 % less time.
 trafilatura_fast.install()
 # trafilatura logs every discarded page at WARNING; the outcome is in `Extracted.error` instead.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
