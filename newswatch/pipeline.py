@@ -133,7 +133,7 @@ class PollSession:
         self.run_id = run_id or uuid.uuid4().hex
         self.now = now
         # The shipped rules compile in seconds of CPU, and a poll where nothing is new (a 304, an empty feed)
-        # never needs them: built on first use, in the background as soon as a source has new entries.
+        # never needs them: built on first use, in the background as the first new pages go to the workers.
         # A user's own topics file is loaded now, so that a broken one fails the run at start.
         self._classifier = classifier or (classifier_for(config) if config.topics else None)
         self._classifier_lock = threading.Lock()
