@@ -46,7 +46,8 @@ from lxml.html import (
 
 Predicate = Callable[[HtmlElement], bool]
 Patterns = list["_Memo"]
-_LITERAL = re.compile(r"re:test\((@[\w|@-]+), '([^']*)'\)")
+_LITERAL = re.compile(r"re:test\(\s*(@[\w|@-]+)\s*,\s*'([^']*)'\s*\)")
+_SPACES = re.compile(r"\s+")
 _BLOCKS = ("div", "item", "list", "p", "section", "span")
 
 
@@ -270,11 +271,13 @@ class PythonXPath:
 
 
 def split_expression(path: str) -> tuple[str, list[str]]:
-    """An expression's text, whitespace collapsed, with its `re:test` patterns replaced by `{}`, and
-    the patterns in order."""
-    flat = " ".join(path.split())
-    patterns = [m.group(2) for m in _LITERAL.finditer(flat)]
-    return _LITERAL.sub(lambda m: f"re:test({m.group(1)}, {{}})", flat), patterns
+    """An expression's text with its `re:test` patterns replaced by `{}` and the whitespace outside
+    quotes collapsed (string literals are kept as they are), and the patterns in order."""
+    patterns = [m.group(2) for m in _LITERAL.finditer(path)]
+    template = _LITERAL.sub(lambda m: f"re:test({m.group(1)}, {{}})", path)
+    parts = template.split("'")  # even parts are outside quotes
+    flat = "'".join(_SPACES.sub(" ", part) if i % 2 == 0 else part for i, part in enumerate(parts))
+    return flat.strip(), patterns
 
 
 def translate(name: str, index: int, expr: object) -> PythonXPath | None:

@@ -324,3 +324,16 @@ def test_the_lean_fast_pass_extracts_the_same_text(corpus: Path, monkeypatch: py
     monkeypatch.setattr(trafilatura.core, "_prepare_tree", getattr(lean, "original"))  # noqa: B009
     assert extract_all() == fast
     assert sum(1 for text, _ in fast if len(text) > 500) > 150
+
+
+def test_a_changed_string_literal_keeps_the_xpath() -> None:
+    """Whitespace is collapsed outside quotes only: 'display:  none' is not 'display: none'."""
+    original = xpaths.OVERALL_DISCARD_XPATH[1].original
+    assert trafilatura_fast.translate("OVERALL_DISCARD_XPATH", 1, original) is not None
+    changed = etree.XPath(
+        original.path.replace("'display: none'", "'display:  none'"), namespaces={"re": xpaths.REGEXP_NS}
+    )
+    assert changed.path != original.path
+    assert trafilatura_fast.translate("OVERALL_DISCARD_XPATH", 1, changed) is None
+    spaced = etree.XPath(original.path.replace(" or ", "\n   or "), namespaces={"re": xpaths.REGEXP_NS})
+    assert trafilatura_fast.translate("OVERALL_DISCARD_XPATH", 1, spaced) is not None
