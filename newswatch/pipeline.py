@@ -138,8 +138,7 @@ class PollSession:
         self._classifier = classifier or (classifier_for(config) if config.topics else None)
         self._classifier_lock = threading.Lock()
         self._start_lock = threading.Lock()  # not the classifier's: that one is held while it is built
-        self._preparing_started = False
-        self._building_started = False
+        self._started: set[str] = set()  # what _in_background_once has started
         self.fetcher = Fetcher(
             config.fetch, allow_private_networks=config.allow_private_networks, resolve=resolve
         )
@@ -168,36 +167,30 @@ class PollSession:
 
     def _prepare_for_new_pages(self) -> None:
         """Start the extraction workers in a thread, once: they are up when the first pages are fetched."""
-        with self._start_lock:
-            if self._preparing_started:
-                return
-            self._preparing_started = True
-
-        def start_workers() -> None:
-            try:
-                self.extractor.start()
-            except Exception:  # the pool starts workers again on demand, and reports failures there
-                log.debug("starting the extraction workers in the background failed", exc_info=True)
-
-        threading.Thread(target=start_workers, name="newswatch-workers", daemon=True).start()
+        self._in_background_once("workers", self.extractor.start)
 
     def _build_classifier_soon(self) -> None:
         """Build the classifier in a thread, once, as the first pages go to the workers: it is needed
         when their results come back. Not earlier: its ~1 s of CPU holds this process's interpreter
         lock, and before the first pages are out it would hold back reading the feed and fetching them
         while the workers wait."""
+        self._in_background_once("classifier", lambda: self.classifier)
+
+    def _in_background_once(self, name: str, work: Callable[[], object]) -> None:
+        """`work` in a daemon thread, the first time `name` is asked for. A failure is only logged: the
+        caller that needs the result does the work again, and reports the failure there."""
         with self._start_lock:
-            if self._building_started:
+            if name in self._started:
                 return
-            self._building_started = True
+            self._started.add(name)
 
-        def build_classifier() -> None:
+        def run() -> None:
             try:
-                self.classifier  # noqa: B018 - built and cached by the property
-            except Exception:  # raised again, where it is needed, by the thread that needs it
-                log.debug("building the classifier in the background failed", exc_info=True)
+                work()
+            except Exception:
+                log.debug("%s in the background failed", name, exc_info=True)
 
-        threading.Thread(target=build_classifier, name="newswatch-classifier", daemon=True).start()
+        threading.Thread(target=run, name=f"newswatch-{name}", daemon=True).start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
