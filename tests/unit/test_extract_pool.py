@@ -166,3 +166,33 @@ def test_analyse_runs_the_whole_page_job_in_a_worker() -> None:
     assert result.prepared is not None and result.prepared.article.lang == "en"
     assert "Acme Corp signed" in result.prepared.article.text
     assert result.prepared.signature is not None and len(result.prepared.band_keys) > 0
+
+
+def test_the_fork_server_can_be_started_ahead_of_the_pool() -> None:
+    """newswatch.fork_server.start_early (what `newswatch run` calls as it begins) leaves a fork server
+    running with newswatch's preload, before any pool exists: checked in a fresh interpreter, where no
+    earlier test can have started one."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from newswatch.fork_server import start_early\n"
+        "t = start_early(); t.join(120)\n"
+        "kids = []\n"
+        "for pid in os.listdir('/proc'):\n"
+        "    try:\n"
+        "        stat = open(f'/proc/{pid}/stat').read(); cmd = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    if int(stat.rsplit(')', 1)[1].split()[1]) == os.getpid():\n"
+        "        kids.append(cmd.decode(errors='replace'))\n"
+        "print(sum('multiprocessing.forkserver' in c and 'newswatch.worker_preload' in c for c in kids))\n"
+        "print('newswatch.extract' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, check=True
+    )
+    servers, imported_extraction = out.stdout.split()
+    assert servers == "1"
+    assert imported_extraction == "False"  # the caller does not import what the workers run
