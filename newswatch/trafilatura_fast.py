@@ -29,10 +29,13 @@ and the class of every element of the corpus pages.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -51,10 +54,9 @@ _SPACES = re.compile(r"\s+")
 _BLOCKS = ("div", "item", "list", "p", "section", "span")
 
 
-def _first(el: HtmlElement, a: str, b: str) -> str:
-    """The string value of `@a|@b`: the attribute of the two that comes first on the element."""
-    va = el.get(a)
-    vb = el.get(b)
+def _first(el: HtmlElement, a: str, va: str | None, b: str, vb: str | None) -> str:
+    """The string value of `@a|@b`, given `va` and `vb` (their values, None when missing): the
+    attribute of the two that comes first on the element."""
     if va is None:
         return vb or ""
     if vb is None:
@@ -111,10 +113,12 @@ def _overall_discard(p: Patterns) -> Predicate:
     def test(el: HtmlElement) -> bool:
         get = el.get
         i, c = get("id"), get("class")
-        if i is not None or c is not None:
-            first = _first(el, "id", "class") if i is not None and c is not None else (i or c or "")
-            if p[0].search(first) or (i is not None and p[1].search(i)) or (c is not None and p[2].search(c)):
-                return True
+        if (i is not None or c is not None) and (
+            p[0].search(_first(el, "id", i, "class", c))
+            or (i is not None and p[1].search(i))
+            or (c is not None and p[2].search(c))
+        ):
+            return True
         return (
             get("data-lp-replacement-content") is not None
             or "nav" in (get("role") or "").replace("N", "n")
@@ -130,8 +134,8 @@ def _overall_hidden(p: Patterns) -> Predicate:
         i, c, style = get("id"), get("class"), get("style")
         if i is None and c is None and style is None:  # most elements: only the last test can hold
             return get("aria-hidden") == "true"
-        id_class = _first(el, "id", "class") if i is not None and c is not None else (i or c or "")
-        id_style = _first(el, "id", "style") if i is not None and style is not None else (i or style or "")
+        id_class = _first(el, "id", i, "class", c)
+        id_style = _first(el, "id", i, "style", style)
         return bool(
             c == "comments-title"
             or id_class.startswith("reply-")
@@ -154,7 +158,7 @@ def _teaser(p: Patterns) -> Predicate:
 
 def _precision(p: Patterns) -> Predicate:
     def test(el: HtmlElement) -> bool:
-        first = _first(el, "id", "class")
+        first = _first(el, "id", el.get("id"), "class", el.get("class"))
         return bool(p[0].search(first) or p[1].search(first) or "border" in (el.get("style") or ""))
 
     return test
@@ -316,10 +320,6 @@ def install_lean_fast_pass() -> bool:
     (trafilatura/core.py 2.3.1: `_extract_and_compare` uses it only when not fast, the forum path only
     with comments, the recall retry passes its own options on): it is not made there (~0.5 ms a
     page). Done only when trafilatura/core.py is byte for byte the file this was read from."""
-    import hashlib
-    from copy import copy
-    from pathlib import Path
-
     from trafilatura import core
 
     if getattr(core._prepare_tree, "newswatch_lean", False):
