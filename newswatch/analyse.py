@@ -1,19 +1,21 @@
 """Everything done to one new page that depends only on that page, in one pure call (run by the
 extraction workers, on every core): extract its text and metadata, combine them with what the feed
 said (`build_article`: text choice, language, content hash) and fingerprint the result for dedupe and
-story clustering (`prepare_article`: MinHash, LSH bands, story features and keys).
+story clustering (`prepare_article`: MinHash, LSH bands, story features and keys) and, when asked,
+label it with the shipped topics (`default_classifier`: compiled once, in the workers' fork server).
 
-What needs the store or the classifier (the candidates, the decision, the labels) stays with the
-caller: a worker holds no database connection, and the classifier is compiled once, in the caller.
+What needs the store (the candidates, the decision) stays with the caller: a worker holds no database
+connection. So does labelling with a user's own topics file: the caller compiles it once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from newswatch.assemble import build_article
+from newswatch.classify import Classification, default_classifier
 from newswatch.clustering import Prepared, prepare_article
 from newswatch.config import DedupeConfig
 from newswatch.extract import extract_article
@@ -35,6 +37,7 @@ class PageJob:
     final_url: str | None = None  # the page's URL after redirects, when the page itself was fetched
     source_lang: str | None = None
     min_text_chars: int = 200
+    classify: bool = False  # label the article with the shipped topics (`default_classifier`)
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,18 @@ class Analysed:
 
     extracted: Extracted | None
     prepared: Prepared | None
+    classification: Classification | None = None  # when the job asked for it and there is an article
 
     @property
     def error(self) -> str | None:
         return self.extracted.error if self.extracted is not None else None
+
+    def without_page_text(self) -> Analysed:
+        """The same, minus the extraction's text and metadata (the article has what it kept; the error
+        stays): what a worker sends back, so the page's text is neither pickled nor held twice."""
+        if self.extracted is None or self.prepared is None:
+            return self
+        return replace(self, extracted=Extracted(text=None, error=self.extracted.error))
 
 
 def analyse_page(job: PageJob, extract_fn: ExtractFn = extract_article) -> Analysed:
@@ -63,8 +74,12 @@ def analyse_page(job: PageJob, extract_fn: ExtractFn = extract_article) -> Analy
         source_lang=job.source_lang,
         min_text_chars=job.min_text_chars,
     )
-    prepared = prepare_article(article, job.dedupe) if article is not None else None
-    return Analysed(extracted, prepared)
+    if article is None:
+        return Analysed(extracted, None)
+    labels = None
+    if job.classify:
+        labels = default_classifier().classify(article.title, article.text, article.lang)
+    return Analysed(extracted, prepare_article(article, job.dedupe), labels)
 
 
 def _extract(job: PageJob, extract_fn: ExtractFn) -> Extracted | None:

@@ -45,6 +45,7 @@ class Prepared:
     band_keys: tuple[int, ...]
     features: StoryFeatures
     story_keys: tuple[str, ...]
+    features_json: str  # `features` as stored (computed by the worker, not in the write transaction)
 
     @property
     def when(self) -> datetime:
@@ -57,9 +58,10 @@ class Prepared:
             story_id=decision.story_id,
             duplicate_of=decision.duplicate_of,
             minhash=signature_to_bytes(self.signature) if self.signature is not None else None,
-            story_features=features_to_json(self.features),
+            story_features=self.features_json,
             published_at=self.article.published_at,
             fetched_at=self.article.fetched_at,
+            features=self.features,
         )
 
 
@@ -80,7 +82,7 @@ def prepare_article(article: Article, cfg: DedupeConfig) -> Prepared:
         bands, rows = bands_for_threshold(cfg.near_threshold, NUM_PERM)
         keys = tuple(lsh_band_keys(sig, bands, rows))
     feats = extract_story_features(article.title, article.text, article.lang)
-    return Prepared(article, words, sig, keys, feats, tuple(story_keys(feats)))
+    return Prepared(article, words, sig, keys, feats, tuple(story_keys(feats)), features_to_json(feats))
 
 
 @lru_cache(maxsize=16384)
@@ -129,7 +131,8 @@ def decide(
         when = c.published_at or c.fetched_at
         if abs(when - p.when) > window:
             continue
-        s = story_similarity(p.features, _features(c.story_features))
+        features = c.features if c.features is not None else _features(c.story_features)
+        s = story_similarity(p.features, features)
         if s >= cfg.story_threshold and (best_story is None or s > best_story[0]):
             best_story = (s, c)
     story = (best_story[1].story_id or best_story[1].id) if best_story else own

@@ -1,9 +1,10 @@
 """Extraction on all cores, with a per-page time limit that holds even when a page hangs the parser.
 
 `ExtractPool` keeps worker processes alive between calls (a poll session extracts many batches) and
-runs each page in one of them: `extract` gives each page's `Extracted`; `analyse` runs the whole of
-`newswatch.analyse.analyse_page` there (extraction, the article, its language and fingerprints), so
-that the per-page work after extraction uses every core too:
+runs each page in one of them: `extract` gives each page's `Extracted`; `stream` takes `(key, PageJob)`
+tasks as the caller produces them and gives each result as soon as it is done, having run the whole of
+`newswatch.analyse.analyse_page` in the worker (extraction, the article, its language, fingerprints and
+labels), so that the per-page work after extraction uses every core too:
 
 - workers come from the multiprocessing "forkserver" context: the pipeline runs in threads, and
   forking a threaded process is unsafe; the fork server is a clean single-threaded process that
@@ -13,7 +14,8 @@ that the per-page work after extraction uses every core too:
   after 20s")`; its worker is killed and replaced, the other pages go on;
 - a worker that dies (segfault, SIGKILL, out of memory) costs only the page it held;
 - a worker is replaced after `recycle_after` pages, to give back memory lxml keeps;
-- calls are serialised (a lock): each batch already uses every worker.
+- calls are serialised (a lock): each batch or stream already uses every worker; a stream hands a
+  worker its next task as soon as it is free, so no worker waits for a batch's slowest page.
 
 Small batches are not special-cased: they too go through the pool, so the time limit always holds;
 the pool starts on first use and later batches pay nothing for it (see docs/discover.md for timings).
@@ -28,7 +30,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -65,7 +67,9 @@ def _worker_main(conn: Connection, fn: ExtractFn) -> None:
             return
         key, *payload = task
         try:
-            result: Result = analyse_page(payload[0], fn) if len(payload) == 1 else fn(*payload)
+            result: Result = (
+                analyse_page(payload[0], fn).without_page_text() if len(payload) == 1 else fn(*payload)
+            )
         except Exception as exc:
             result = Extracted(text=None, error=f"extraction failed: {type(exc).__name__}: {exc}"[:300])
         try:
@@ -114,24 +118,40 @@ class ExtractPool:
         results = self._run_all(pages)
         return {key: r if isinstance(r, Extracted) else _unexpected(r) for key, r in results.items()}
 
-    def analyse(self, jobs: Sequence[Job]) -> dict[str, Result]:
-        """key -> Analysed for every job (a repeated key is done once), or an `Extracted` error when the
-        job ran out of time or its worker died."""
-        return self._run_all(jobs)
+    def stream(self, tasks: Iterable[Page | Job]) -> Iterator[tuple[str, Result]]:
+        """(key, result) for every task, in the order they finish (a repeated key is done once): an
+        `Extracted` for a page, an `Analysed` for a job, or an `Extracted` error when the task ran out of
+        time or its worker died.
 
-    def _run_all(self, tasks: Sequence[Page] | Sequence[Job]) -> dict[str, Result]:
+        A task is taken from `tasks` only when a worker is free for it, so the producer may hand out
+        pages as they become ready (fetched): the workers never wait for a batch's slowest page before
+        starting on the next one. The pool is held until the stream ends or is closed."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("ExtractPool is closed")
-            todo: deque[Page | Job] = deque()
-            seen: set[str] = set()
-            for task in tasks:
-                if task[0] not in seen:
-                    seen.add(task[0])
-                    todo.append(task)
-            results: dict[str, Result] = {}
-            self._run(todo, results)
-            return {key: results[key] for key in dict.fromkeys(t[0] for t in tasks)}
+            pending = _Pending(tasks)
+            busy: list[_Worker] = []
+            try:
+                yield from self._dispatch(pending, busy)
+                while busy:
+                    self._wait(busy)
+                    finished: list[tuple[str, Result]] = []
+                    for worker in list(busy):
+                        outcome = self._collect(worker)
+                        if outcome is None:
+                            continue
+                        busy.remove(worker)
+                        self._release(worker, healthy=outcome[1].error is None or not _is_fatal(outcome[1]))
+                        finished.append(outcome)
+                    yield from self._dispatch(pending, busy)  # the freed workers get their next page first
+                    yield from finished
+            finally:  # interrupted (Ctrl-C, or the consumer stopped): no worker is left running a page
+                for worker in busy:
+                    self._stop(worker, kill=True)
+
+    def _run_all(self, tasks: Sequence[Page] | Sequence[Job]) -> dict[str, Result]:
+        results = dict(self.stream(tasks))
+        return {key: results[key] for key in dict.fromkeys(t[0] for t in tasks)}
 
     def start(self) -> None:
         """Start the workers now (the fork server imports and loads what they need first, ~1 s), so
@@ -159,40 +179,25 @@ class ExtractPool:
 
     # -- scheduling ---------------------------------------------------------------------------------
 
-    def _run(self, todo: deque[Page | Job], results: dict[str, Result]) -> None:
-        busy: list[_Worker] = []
-        try:
-            while todo or busy:
-                self._dispatch(todo, busy, results)
-                self._wait(busy)
-                for worker in list(busy):
-                    outcome = self._collect(worker)
-                    if outcome is None:
-                        continue
-                    key, result = outcome
-                    results[key] = result
-                    busy.remove(worker)
-                    self._release(worker, healthy=result.error is None or not _is_fatal(result))
-        finally:  # interrupted (Ctrl-C): no worker is left running a page
-            for worker in busy:
-                self._stop(worker, kill=True)
-
-    def _dispatch(self, todo: deque[Page | Job], busy: list[_Worker], results: dict[str, Result]) -> None:
-        """Hand pages to idle (or new) workers until every worker is busy or no page is left."""
+    def _dispatch(self, pending: _Pending, busy: list[_Worker]) -> Iterator[tuple[str, Result]]:
+        """Hand tasks to idle (or new) workers until every worker is busy or no task is ready; yields an
+        error result for each task left when workers will not start."""
         failed_sends = 0
-        while todo and (self._idle or len(busy) < self.size):
+        while len(busy) < self.size:
+            task = pending.take()
+            if task is None:
+                return
             worker = self._idle.pop() if self._idle else self._start()
-            page = todo.popleft()
-            if self._send(worker, page):
+            if self._send(worker, task):
                 busy.append(worker)
                 failed_sends = 0
                 continue
-            failed_sends += 1  # the worker was dead before it got the page: the page is not to blame
-            todo.appendleft(page)
+            failed_sends += 1  # the worker was dead before it got the task: the task is not to blame
+            pending.give_back(task)
             if failed_sends >= _MAX_FAILED_SENDS:
-                for task in todo:
-                    results[task[0]] = Extracted(text=None, error="extraction workers do not start")
-                todo.clear()
+                for left in pending.drain():
+                    yield left[0], Extracted(text=None, error="extraction workers do not start")
+                return
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
@@ -261,6 +266,34 @@ class ExtractPool:
         worker.conn.close()
         with contextlib.suppress(ValueError):
             worker.process.close()
+
+
+class _Pending:
+    """The tasks not handed out yet: any given back (their worker was dead) first, then the producer's,
+    each key once."""
+
+    def __init__(self, tasks: Iterable[Page | Job]) -> None:
+        self._back: deque[Page | Job] = deque()
+        self._source = iter(tasks)
+        self._seen: set[str] = set()
+
+    def take(self) -> Page | Job | None:
+        if self._back:
+            return self._back.popleft()
+        for task in self._source:
+            if task[0] not in self._seen:
+                self._seen.add(task[0])
+                return task
+        return None
+
+    def give_back(self, task: Page | Job) -> None:
+        self._back.appendleft(task)
+
+    def drain(self) -> list[Page | Job]:
+        left = []
+        while (task := self.take()) is not None:
+            left.append(task)
+        return left
 
 
 def _unexpected(result: Result) -> Extracted:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newswatch.stories import StoryFeatures
 
 
 class Outcome(StrEnum):
@@ -164,3 +168,5 @@ class Candidate:
     story_features: str | None
     published_at: datetime | None
     fetched_at: datetime
+    # the features already decoded, for an article of the batch being written (the store gives JSON)
+    features: StoryFeatures | None = field(default=None, compare=False, repr=False)

@@ -30,7 +30,6 @@ from newswatch.store.articles import (
 )
 from newswatch.store.fetches import SourceState, insert_fetches, upsert_source_state
 from newswatch.store.labels import ClassificationRow, LabelRow, RelationRow, replace_classifications
-from newswatch.stories import features_to_json
 
 
 @dataclass(frozen=True)
@@ -190,6 +189,6 @@ def _row(p: Prepared, d: Decision) -> ArticleRow:
         duplicate_of=d.duplicate_of,
         story_id=d.story_id,
         minhash=signature_to_bytes(p.signature) if p.signature is not None else None,
-        story_features=features_to_json(p.features),
+        story_features=p.features_json,
         word_count=p.word_count,
     )

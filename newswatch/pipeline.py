@@ -12,11 +12,11 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from queue import SimpleQueue
 
 from newswatch.analyse import Analysed, PageJob, analyse_page
 from newswatch.assemble import entry_key
@@ -24,7 +24,7 @@ from newswatch.classify import Classification, Classifier
 from newswatch.clustering import Prepared
 from newswatch.config import Config, SourceConfig
 from newswatch.extract import extract_article
-from newswatch.extract_pool import ExtractFn, ExtractPool, Result
+from newswatch.extract_pool import ExtractFn, ExtractPool, Job, Result
 from newswatch.feeds import parse_feed
 from newswatch.fetch import Fetcher, Resolver
 from newswatch.folders import load_folder
@@ -132,9 +132,12 @@ class PollSession:
         self.store = store
         self.run_id = run_id or uuid.uuid4().hex
         self.now = now
-        # The shipped rules compile in seconds of CPU, and a poll where nothing is new (a 304, an empty feed)
-        # never needs them: built on first use, in the background as the first new pages go to the workers.
-        # A user's own topics file is loaded now, so that a broken one fails the run at start.
+        # With the shipped topics, the workers label the articles (their fork server compiled the rules
+        # once, ~0.8 s of CPU): this process builds a classifier only if it must label a page itself
+        # (its worker timed out). A user's own topics file is loaded here, now, so that a broken one fails
+        # the run at start; this process then labels, and builds its classifier in the background as the
+        # first new pages go to the workers.
+        self._labels_in_workers = classifier is None and not config.topics
         self._classifier = classifier or (classifier_for(config) if config.topics else None)
         self._classifier_lock = threading.Lock()
         self._start_lock = threading.Lock()  # not the classifier's: that one is held while it is built
@@ -339,17 +342,6 @@ class PollSession:
         if p.fetched.ok:
             p.html = p.fetched.body
 
-    def _analyse(self, pages: Sequence[_Page], source: SourceConfig, now: datetime) -> None:
-        """Extract, assemble and fingerprint the pages on every core (`newswatch.analyse`)."""
-        jobs = [(p.key, self._job(p, source, now)) for p in pages]
-        results = self.extractor.analyse(jobs) if jobs else {}
-        for p in pages:
-            p.analysed = self._analysed(p, results.get(p.key), source, now)
-            # the page bytes are not needed any more: a big batch must not hold them all until its write
-            p.from_page, p.html = p.html is not None, None
-            if p.fetched is not None and p.fetched.body:
-                p.fetched = replace(p.fetched, body=b"")
-
     def _job(self, p: _Page, source: SourceConfig, now: datetime) -> PageJob:
         final = p.fetched.final_url if (p.fetched and p.fetched.ok) else None
         html, url = p.html, final or p.entry.url
@@ -365,6 +357,7 @@ class PollSession:
             final_url=final,
             source_lang=source.lang,
             min_text_chars=self.config.extract.min_text_chars,
+            classify=self._labels_in_workers,
         )
 
     def _analysed(self, p: _Page, result: Result | None, source: SourceConfig, now: datetime) -> Analysed:
@@ -379,42 +372,83 @@ class PollSession:
     def _pipelined(
         self, pages: Sequence[_Page], source: SourceConfig, now: datetime
     ) -> Iterator[list[_Page]]:
-        """The pages, fetched and (the usable ones) analysed, chunk by chunk and in order, with the
-        stages overlapping: while the caller works on one chunk (labels: CPU in this process), the next
-        chunk is analysed on every core and the one after it is fetched."""
+        """The pages, fetched and (the usable ones) analysed (`newswatch.analyse`: extracted, assembled,
+        fingerprinted on every core), chunk by chunk and in order, with the stages overlapping: pages are
+        fetched up to two chunks ahead of the workers; each goes to the next free worker as soon as it is
+        fetched, across chunk boundaries (no worker waits for a chunk's slowest page or fetch); a chunk
+        comes back as soon as all its pages are done, while the workers go on with the next (the caller
+        keeps its articles and labels, when this process labels them)."""
         size = _CHUNK_PER_WORKER * self.extractor.size
         chunks = [list(pages[i : i + size]) for i in range(0, len(pages), size)]
-        fetching: list[list[Future[None]]] = []
+        fetching: list[dict[Future[None], _Page]] = []
+        done: SimpleQueue[list[_Page] | BaseException] = SimpleQueue()
+        stop = threading.Event()
 
         def fetch(k: int) -> None:
             if k < len(chunks):
-                fetching.append([self._page_threads.submit(self._fetch_page, p) for p in chunks[k]])
+                fetching.append({self._page_threads.submit(self._fetch_page, p): p for p in chunks[k]})
 
-        def extract(k: int) -> list[_Page]:
-            for f in fetching[k]:
-                f.result()
-            self._build_classifier_soon()
-            self._analyse([p for p in chunks[k] if _is_usable(p)], source, now)
-            return chunks[k]
+        def analyse() -> None:
+            results: dict[str, Result] = {}
+            open_pages = [0] * len(chunks)  # per chunk: pages handed to the workers, not back yet
+            chunk_of: dict[str, int] = {}  # the chunk of each page handed out, by key
+            started = 0  # the chunks whose pages have all been handed out (or were not usable)
+            ready = 0  # the next chunk to give back
 
-        extracting: deque[Future[list[_Page]]] = deque()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-extract") as stage:
-            try:
-                fetch(0)
-                fetch(1)
-                if chunks:
-                    extracting.append(stage.submit(extract, 0))
+            def give_back_finished() -> None:
+                nonlocal ready
+                while ready < started and open_pages[ready] == 0:
+                    for p in chunks[ready]:
+                        p.analysed = self._analysed(p, results.pop(p.key, None), source, now)
+                        # the page bytes are not needed any more: a big batch must not hold them all
+                        p.from_page, p.html = p.html is not None, None
+                        if p.fetched is not None and p.fetched.body:
+                            p.fetched = replace(p.fetched, body=b"")
+                    done.put(chunks[ready])
+                    ready += 1
+
+            def jobs() -> Iterator[Job]:
+                nonlocal started
                 for k in range(len(chunks)):
-                    if k + 1 < len(chunks):
-                        extracting.append(stage.submit(extract, k + 1))
+                    if stop.is_set():
+                        return
                     fetch(k + 2)
-                    yield extracting.popleft().result()
-            finally:  # the caller stopped early (an error): do not fetch or extract the rest
-                for ex in extracting:
-                    ex.cancel()
-                for fs in fetching:
-                    for f in fs:
-                        f.cancel()
+                    for f in as_completed(fetching[k]):
+                        f.result()
+                        p = fetching[k][f]
+                        if _is_usable(p):
+                            if not self._labels_in_workers:
+                                self._build_classifier_soon()
+                            open_pages[k] += 1
+                            chunk_of[p.key] = k
+                            yield p.key, self._job(p, source, now)
+                    started = k + 1
+                    give_back_finished()  # a chunk with nothing to extract, or done while being handed out
+
+            try:
+                for key, result in self.extractor.stream(jobs()):
+                    results[key] = result
+                    open_pages[chunk_of[key]] -= 1
+                    give_back_finished()
+            except BaseException as exc:  # the caller raises it
+                done.put(exc)
+
+        fetch(0)
+        fetch(1)
+        stage = threading.Thread(target=analyse, name="newswatch-extract", daemon=True)
+        stage.start()
+        try:
+            for _ in chunks:
+                got = done.get()
+                if isinstance(got, BaseException):
+                    raise got
+                yield got
+        finally:  # the caller stopped early (an error): do not fetch or extract the rest
+            stop.set()
+            for fs in list(fetching):
+                for f in list(fs):
+                    f.cancel()
+            stage.join()
 
     def _ingest(
         self,
@@ -467,7 +501,9 @@ class PollSession:
                 if a.id != p.key:
                     sightings.append(Sighting(a.id, a.canonical_url))
                 prepared.append(prep)
-                classifications[a.id] = self.classifier.classify(a.title, a.text, a.lang)
+                classifications[a.id] = p.analysed.classification or self.classifier.classify(
+                    a.title, a.text, a.lang
+                )
         page_records = [*failure_records, *parse_records]
         record = FetchRecord(
             source=source.name,
@@ -504,7 +540,7 @@ class PollSession:
             self.store,
             prepared=prepared,
             classifications=classifications,
-            classifier_version=self.classifier.version if classifications else "",
+            classifier_version=next(iter(classifications.values())).version if classifications else "",
             sightings=sightings,
             source=source.name,
             fetch_records=[record],

@@ -92,3 +92,28 @@ def test_flow_ingests_good_sources_and_records_broken_ones(
     assert sum(r.new_articles for r in again.reports) == 0
     assert query(db, "SELECT count(*) FROM articles")[0][0] == 5
     assert {r.source: r.outcome for r in again.reports}["good"] is Outcome.NOT_MODIFIED
+
+
+def test_labels_come_from_the_workers_or_from_the_users_topics_file(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """With the shipped topics the extraction workers label the articles; with a topics file of the
+    user's own, this process labels them with it (its version carries the file's digest). Both give the
+    seeds their two labels."""
+    from flows.poll_sources import poll_sources
+    from newswatch.classify import CLASSIFIER_VERSION
+
+    own_topics = tmp_path / "my-topics.yaml"
+    own_topics.write_text((ROOT / "newswatch" / "data" / "topics.yaml").read_text(encoding="utf-8"))
+    seeds = [{"name": "seeds", "kind": "folder", "path": str(ROOT / "seeds")}]
+    versions = {}
+    for name, extra in (("shipped", {}), ("own", {"topics": str(own_topics)})):
+        cfg = write_config(tmp_path / f"{name}.yaml", seeds, **extra)
+        db = tmp_path / f"{name}.duckdb"
+        assert poll_sources(str(cfg), str(db)).new_articles == 2
+        labels = query(db, "SELECT list(label ORDER BY label) FROM labels GROUP BY article_id")
+        assert sorted(labels) == [(["ai_partnership", "inhouse_model"],)] * 2
+        versions[name] = {v for (v,) in query(db, "SELECT DISTINCT classifier_version FROM classifications")}
+    assert versions["shipped"] == {CLASSIFIER_VERSION}
+    (own,) = versions["own"]
+    assert own.startswith(f"{CLASSIFIER_VERSION}+") and own != CLASSIFIER_VERSION

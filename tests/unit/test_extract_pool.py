@@ -14,7 +14,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,8 @@ def scripted_extract(html: bytes, url: str | None) -> Extracted:
         raise RuntimeError("boom")
     elif command == "pid":
         return Extracted(text=str(os.getpid()))
+    elif command.startswith("sleep:"):
+        time.sleep(float(command.split(":")[1]))
     return Extracted(text=command.upper(), title=url)
 
 
@@ -145,6 +148,7 @@ def test_analyse_runs_the_whole_page_job_in_a_worker() -> None:
     from datetime import UTC, datetime
 
     from newswatch.analyse import Analysed, PageJob
+    from newswatch.classify import default_classifier
     from newswatch.config import DedupeConfig
     from newswatch.model import Entry
 
@@ -161,11 +165,41 @@ def test_analyse_runs_the_whole_page_job_in_a_worker() -> None:
     job = PageJob(entry=entry, html=html, url=entry.url, source="s", fetched_at=datetime.now(UTC),
                   dedupe=DedupeConfig())  # fmt: skip
     with ExtractPool(workers=1, page_timeout=30, recycle_after=100) as pool:
-        result = pool.analyse([("k", job)])["k"]
+        (key, result), *rest = pool.stream([("k", replace(job, classify=True))])
+        ((_, unlabelled),) = pool.stream([("u", job)])
+    assert key == "k" and not rest
     assert isinstance(result, Analysed) and result.error is None
     assert result.prepared is not None and result.prepared.article.lang == "en"
-    assert "Acme Corp signed" in result.prepared.article.text
+    article = result.prepared.article
+    assert "Acme Corp signed" in article.text
     assert result.prepared.signature is not None and len(result.prepared.band_keys) > 0
+    # labelled in the worker with the shipped topics, as this process would label it
+    assert result.classification == default_classifier().classify(article.title, article.text, article.lang)
+    assert isinstance(unlabelled, Analysed) and unlabelled.classification is None
+    # the page's extracted text does not travel back (the article has it)
+    assert result.extracted is not None and result.extracted.text is None
+
+
+def test_stream_takes_tasks_as_workers_free_up_and_answers_as_they_finish() -> None:
+    """A stream pulls a task only when a worker is free for it, and a slow task holds back no other:
+    what the pipeline relies on to feed pages as they are fetched, across chunk boundaries."""
+    answered: list[str] = []
+    pulled_after: dict[str, int] = {}  # task -> answers received when it was pulled
+
+    def tasks() -> Iterator[tuple[str, bytes, str | None]]:
+        for key, body in [("slow", b"sleep:1.5"), *((k, k.encode()) for k in "abcdef")]:
+            pulled_after[key] = len(answered)
+            yield key, body, None
+
+    with ExtractPool(workers=2, page_timeout=30, recycle_after=100, extract_fn=scripted_extract) as pool:
+        pool.start()
+        for key, result in pool.stream(tasks()):
+            answered.append(key)
+            assert isinstance(result, Extracted) and result.error is None
+    assert answered[-1] == "slow" and sorted(answered[:-1]) == list("abcdef")
+    assert pulled_after["slow"] == pulled_after["a"] == 0  # one task per free worker at the start...
+    # ...then one per answer, handed to the freed worker before that answer reaches the consumer
+    assert [pulled_after[k] for k in "bcdef"] == [0, 1, 2, 3, 4]
 
 
 def test_the_fork_server_can_be_started_ahead_of_the_pool() -> None:
