@@ -399,7 +399,8 @@ class PollSession:
                 nonlocal ready
                 while ready < started and open_pages[ready] == 0:
                     for p in chunks[ready]:
-                        p.analysed = self._analysed(p, results.pop(p.key, None), source, now)
+                        if p.key in chunk_of:  # handed to the workers (its fetch is usable)
+                            p.analysed = self._analysed(p, results.pop(p.key, None), source, now)
                         # the page bytes are not needed any more: a big batch must not hold them all
                         p.from_page, p.html = p.html is not None, None
                         if p.fetched is not None and p.fetched.body:

@@ -117,3 +117,30 @@ def test_labels_come_from_the_workers_or_from_the_users_topics_file(
     assert versions["shipped"] == {CLASSIFIER_VERSION}
     (own,) = versions["own"]
     assert own.startswith(f"{CLASSIFIER_VERSION}+") and own != CLASSIFIER_VERSION
+
+
+def test_a_page_that_failed_for_now_is_not_analysed_and_the_workers_label_the_rest(
+    tmp_path: Path, corpus: Path, replay: ReplayServer
+) -> None:
+    """Of a feed's pages, one answers 503: it is not stored (tried again next poll) and nothing is
+    built from it in this process; the others are labelled by the extraction workers, so this process
+    never compiles the shipped classifier (~1 s of CPU held against the run's interpreter lock)."""
+    from newswatch.classify import default_classifier
+    from newswatch.config import load_config
+    from newswatch.pipeline import PollSession
+    from newswatch.store import open_store
+
+    pages = load_benchmark_pages(limit=3)
+    items = [(replay.add(f"/a/{p.id}.html", p.html), p.id[:8]) for p in pages]
+    items.append((replay.add("/a/busy.html", b"try later", "text/html", status=503), "busy"))
+    feed = replay.add("/feed.xml", rss_feed(items), "application/rss+xml")
+    cfg = write_config(
+        tmp_path / "sources.yaml", [{"name": "f", "kind": "feed", "url": feed}], allow_private_networks=True
+    )
+    default_classifier.cache_clear()
+    db = tmp_path / "news.duckdb"
+    with PollSession(load_config(cfg), open_store(db)) as session:
+        report = session.poll_source("f")
+    assert report.new_articles == 3 and report.failed_pages == 1
+    assert default_classifier.cache_info().currsize == 0
+    assert query(db, "SELECT count(*) FROM classifications")[0][0] == 3
