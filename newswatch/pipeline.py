@@ -41,8 +41,8 @@ from newswatch.urls import canonicalize_url
 
 log = logging.getLogger("newswatch.pipeline")
 
-# Pages per extraction call, per worker: enough that a straggler page idles the other workers only
-# briefly, few enough that fetching, extraction and the work after it overlap from the first pages on.
+# Pages per chunk, per worker: how far fetching runs ahead of the workers (two chunks), and how many pages
+# come back to the caller at a time. The workers themselves get pages one by one, across chunks.
 _CHUNK_PER_WORKER = 16
 # After a source with more new pages than this, the idle extraction workers are stopped before its write
 # (they start again, in ~10 ms each, for the next source that has new pages).
