@@ -187,7 +187,7 @@ def test_stream_takes_tasks_as_workers_free_up_and_answers_as_they_finish() -> N
     pulled_after: dict[str, int] = {}  # task -> answers received when it was pulled
 
     def tasks() -> Iterator[tuple[str, bytes, str | None]]:
-        for key, body in [("slow", b"sleep:1.5"), *((k, k.encode()) for k in "abcdef")]:
+        for key, body in [("slow", b"sleep:3"), *((k, k.encode()) for k in "abcdef")]:
             pulled_after[key] = len(answered)
             yield key, body, None
 
