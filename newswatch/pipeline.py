@@ -366,8 +366,7 @@ class PollSession:
         if isinstance(result, Analysed):
             return result
         job = replace(self._job(p, source, now), html=None)
-        done = analyse_page(job)
-        return Analysed(result, done.prepared)
+        return replace(analyse_page(job), extracted=result)  # with its labels, when the job asked for them
 
     def _pipelined(
         self, pages: Sequence[_Page], source: SourceConfig, now: datetime
