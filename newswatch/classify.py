@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from newswatch.topics import (
     DEFAULT_TOPICS,
+    WORD_SEP,
     CueGroup,
     LexiconKey,
     TermParts,
@@ -63,7 +64,7 @@ __all__ = [
     "split_sentences",
 ]
 
-CLASSIFIER_VERSION = "1.1.0"  # bump when the rules here or the shipped topics file change
+CLASSIFIER_VERSION = "1.1.1"  # bump when the rules here or the shipped topics file change
 
 TITLE_BOOST = 1.5
 LEAD_BOOST = 1.15
@@ -218,11 +219,15 @@ class _Lexicon:
     german: bool  # German capitalises common nouns: names need more care
 
 
+_SEP_MARK = "\x00"  # in a trie key: the separator between a term's words (WORD_SEP)
+
+
 def _trie_regex(
-    items: Sequence[tuple[TermParts, str]], ignorecase: bool
+    items: Sequence[tuple[TermParts, str]], ignorecase: bool, lookahead: bool = False
 ) -> tuple[re.Pattern[str], dict[str, str]]:
     """One regex for many terms: literal prefixes merged into a trie (so each position costs a few character
-    tests instead of one test per term), odd terms tried after it. Returns it and group name -> key."""
+    tests instead of one test per term), odd terms tried after it. Returns it and group name -> key.
+    `lookahead`: the regex matches empty, before the term it finds (the groups still tell which)."""
     folded: dict[str, object] = {}  # case-insensitive prefixes (when ignorecase)
     exact: dict[str, object] = {}  # case-sensitive prefixes
     misc: list[tuple[str, str]] = []
@@ -243,7 +248,7 @@ def _trie_regex(
 
     def emit(node: dict[str, object]) -> str:
         alts = [
-            re.escape(ch) + emit(child)
+            (WORD_SEP if ch == _SEP_MARK else re.escape(ch)) + emit(child)
             for ch, child in sorted(node.items())
             if ch and isinstance(child, dict)
         ]
@@ -260,7 +265,8 @@ def _trie_regex(
     sources = [r"(?<!\w)(?:" + "|".join(tries) + ")"] if tries else []
     sources += [f"(?P<{g}>{regex})" for regex, g in sorted(misc, key=lambda m: -len(m[0]))]
     flags = re.IGNORECASE if ignorecase else 0
-    return re.compile("|".join(sources) or "(?!x)x", flags), names
+    source = "|".join(sources) or "(?!x)x"
+    return re.compile(f"(?={source})" if lookahead else source, flags), names
 
 
 def _plain(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -290,18 +296,26 @@ class _Verifier:
 
 class _Scanner:
     """Finds every (start, end, key) where a term of some key matches, overlaps across keys included, in
-    about one regex pass: a trie of the terms' literal prefixes spots candidate word starts, then only the
-    terms sharing that prefix are tried there, anchored. Terms without a literal prefix are scanned apart."""
+    about one regex pass: a trie of the terms' leading literal words spots candidate word starts, then only
+    the terms that can match there are tried, anchored. Terms without a literal prefix are scanned apart.
+
+    The trie runs on the leading words, not just the first: "in house model" and "in talks" make the word
+    "in" a candidate only where "house" or "talks" follows, so the function words many terms begin with
+    ("de", "in", "the", "a") stop costing a verifier call each. It looks ahead rather than consumes, so a
+    candidate never hides one that starts at a later word inside it."""
 
     def __init__(self, items: Sequence[tuple[TermParts, str]]) -> None:
         self._keys = {key: _split_key(key) for _parts, key in items}
         by_key: dict[tuple[bool, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        leads: dict[tuple[bool, str, str], set[str]] = defaultdict(set)  # (cs, prefix, key) -> leads
         misc: dict[str, list[str]] = defaultdict(list)
         for parts, key in items:
             if parts.prefix and parts.head:
                 cs = parts.case_sensitive
                 prefix = parts.prefix if cs else parts.prefix.lower()
                 by_key[(cs, prefix)][key].append(re.escape(prefix) + parts.rest)
+                lead = _SEP_MARK.join(parts.lead_words)
+                leads[(cs, prefix, key)].add(lead if cs else lead.lower())
             else:
                 misc[key].append(parts.regex)
         self._detectors: list[tuple[bool, re.Pattern[str], dict[str, tuple[_Verifier, ...]]]] = []
@@ -309,23 +323,36 @@ class _Scanner:
             prefixes = sorted(p for c, p in by_key if c == cs)
             if not prefixes:
                 continue
-            # the case-insensitive detector runs, case-sensitively and faster, over the lowercased text
-            detector, names = _trie_regex(
-                [(TermParts(p, "", True, True), p) for p in prefixes], ignorecase=False
-            )
-            flags = 0 if cs else re.IGNORECASE
-            compiled: dict[str, tuple[_Verifier, ...]] = {}
+            compiled: dict[str, tuple[tuple[_Verifier, frozenset[str]], ...]] = {}
             for q in prefixes:
                 compiled[q] = tuple(
-                    _Verifier(
-                        key, "|".join(f"(?:{x})" for x in sorted(sources, key=len, reverse=True)), flags
+                    (
+                        _Verifier(
+                            key,
+                            "|".join(f"(?:{x})" for x in sorted(sources, key=len, reverse=True)),
+                            flags=0 if cs else re.IGNORECASE,
+                        ),
+                        frozenset(leads[(cs, q, key)]),
                     )
                     for key, sources in by_key[(cs, q)].items()
                 )
+            all_leads = sorted({lead for (c, _q, _k), ls in leads.items() if c == cs for lead in ls})
+            # the case-insensitive detector runs, case-sensitively and faster, over the lowercased text
+            detector, names = _trie_regex(  # zero-width: every word start is looked at
+                [(TermParts(lead, "", True, True), lead) for lead in all_leads],
+                ignorecase=False,
+                lookahead=True,
+            )
             verify: dict[str, tuple[_Verifier, ...]] = {}
-            for g, p in names.items():
-                # every term prefix that is a prefix of p may match where p does
-                verify[g] = tuple(c for q in _prefixes_of(p, compiled) for c in compiled[q])
+            for g, lead in names.items():
+                # the longest lead matching at a position is found; every term whose lead is a prefix of it
+                # may match there (the leads matching one position form a chain), and no other term can
+                verify[g] = tuple(
+                    v
+                    for q in _prefixes_of(lead, compiled)
+                    for v, its_leads in compiled[q]
+                    if any(lead.startswith(x) for x in its_leads)
+                )
             self._detectors.append((cs, detector, verify))
         self._misc = tuple(
             (key, re.compile("|".join(f"(?:{x})" for x in sources), re.IGNORECASE))
@@ -357,7 +384,8 @@ def _lexicon_terms(topics: Topics, key: LexiconKey, langs: frozenset[str]) -> li
     return [t for lang, terms in topics.lexicon.get(key, {}).items() if lang in langs for t in terms]
 
 
-def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
+def _scanner_items(topics: Topics, langs: frozenset[str]) -> list[tuple[TermParts, str]]:
+    """The terms one scan looks for, keyed cue group, negative or lexicon key (see `_Lexicon.scanner`)."""
     items: list[tuple[TermParts, str]] = []
     for group, spec in topics.cues.items():
         items += [
@@ -386,8 +414,12 @@ def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
     for key in keys:
         terms = [t for t in _lexicon_terms(topics, key, langs) if not t.startswith("*")]
         items += [(p, f"l\x00{key}") for t in terms for p in term_parts(t)]
+    return items
+
+
+def _compile_lexicon(topics: Topics, langs: frozenset[str]) -> _Lexicon:
     return _Lexicon(
-        scanner=_Scanner(items),
+        scanner=_Scanner(_scanner_items(topics, langs)),
         attribution=_plain(_lexicon_terms(topics, "attribution", langs)),
         naming=_plain(_lexicon_terms(topics, "naming", langs)),
         negation=_plain(_lexicon_terms(topics, "negation", langs)),

@@ -212,7 +212,7 @@ class Topics(_Strict):
 
 # --- term syntax -> regex --------------------------------------------------------------------------------
 
-_SEP = r"[\s\-]+"
+WORD_SEP = r"[\s\-]+"  # between the words of a term: spaces and hyphens are interchangeable
 _GAP_SEP = r"[\s\-,:]+"
 _GAP = r"(?:[^\s.!?;]+[\s\-,:]+){0,3}?"
 _APOS = "['’]"
@@ -226,6 +226,25 @@ class TermParts:
     rest: str  # regex source for what follows the prefix
     head: bool  # must start at a word boundary
     case_sensitive: bool
+
+    @property
+    def lead_words(self) -> tuple[str, ...]:
+        """The prefix, then the literal words that follow it, each after a WORD_SEP ("in house model*" ->
+        ("in", "house", "model")): text matching the term starts with them, with separators between."""
+        words = [self.prefix]
+        rest = self.rest
+        while rest.startswith(WORD_SEP):
+            i = len(WORD_SEP)
+            j = i
+            while j < len(rest) and rest[j].isalnum():
+                j += 1
+            if j < len(rest) and rest[j] in "?*+{":
+                j -= 1  # a quantifier applies to the last character
+            if j <= i:
+                break
+            words.append(rest[i:j])
+            rest = rest[j:]
+        return tuple(words)
 
     @property
     def regex(self) -> str:
@@ -332,7 +351,7 @@ def _term_parts(term: str, case_sensitive: bool) -> TermParts:
             j = i
             while j < len(term) and term[j] in " -":
                 j += 1
-            out.append(_SEP)
+            out.append(WORD_SEP)
             i = j
             continue
         if ch == "*":
