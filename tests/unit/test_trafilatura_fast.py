@@ -337,3 +337,56 @@ def test_a_changed_string_literal_keeps_the_xpath() -> None:
     assert trafilatura_fast.translate("OVERALL_DISCARD_XPATH", 1, changed) is None
     spaced = etree.XPath(original.path.replace(" or ", "\n   or "), namespaces={"re": xpaths.REGEXP_NS})
     assert trafilatura_fast.translate("OVERALL_DISCARD_XPATH", 1, spaced) is not None
+
+
+def test_the_stoplist_is_the_union_jusText_would_make() -> None:
+    import justext.core
+    from justext.utils import get_stoplist, get_stoplists
+
+    words = trafilatura_fast.all_languages_stoplist()
+    assert isinstance(words, trafilatura_fast.Stoplist)
+    assert trafilatura.external.JT_STOPLIST is words  # where trafilatura looks for it
+    assert trafilatura.external.jt_stoplist_init() is words  # gathered once per process
+    union = tuple({w for language in get_stoplists() for w in get_stoplist(language)})  # trafilatura's own
+    original = justext.core.define_stoplist.original  # type: ignore[attr-defined]
+    assert original(union) == words and len(words) > 100_000
+    assert justext.core.define_stoplist(words) is words  # passed through, not lowercased again
+    assert justext.core.define_stoplist(("The", "and")) == frozenset({"the", "and"})  # others as before
+
+
+def test_jusText_classifies_the_corpus_alike_with_the_stoplist(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """trafilatura's jusText fallback, with no language given (the all-language stoplist), on every
+    corpus page: the same paragraphs kept with the passed-through Stoplist as with jusText's own
+    lowercasing of trafilatura's own tuple."""
+    import justext.core
+
+    lean = justext.core.define_stoplist
+    assert getattr(lean, "newswatch_lean", False), "the stoplist is not installed"
+
+    def justext_all() -> list[str]:
+        out = []
+        for html in _corpus_pages(corpus)[::3]:
+            tree = parse_html_tree(html)
+            if tree is not None:
+                body = trafilatura.external.try_justext(tree, None, None)
+                out.append(etree.tostring(body, encoding="unicode"))
+        return out
+
+    fast = justext_all()
+    monkeypatch.setattr(justext.core, "define_stoplist", getattr(lean, "original"))  # noqa: B009
+    monkeypatch.setattr(trafilatura.external, "JT_STOPLIST", None)
+    monkeypatch.setattr(trafilatura.external, "jt_stoplist_init", _trafilaturas_jt_stoplist_init)
+    assert justext_all() == fast
+    assert type(trafilatura.external.JT_STOPLIST) is tuple  # the comparison ran on trafilatura's own
+    assert sum(1 for body in fast if len(body) > 1000) > 40
+
+
+def _trafilaturas_jt_stoplist_init() -> tuple[str, ...]:
+    """trafilatura 2.3.1's jt_stoplist_init, as it reads."""
+    from justext.utils import get_stoplist, get_stoplists
+
+    words = tuple({word for language in get_stoplists() for word in get_stoplist(language)})
+    trafilatura.external.JT_STOPLIST = words  # type: ignore[assignment]
+    return words
