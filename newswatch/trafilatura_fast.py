@@ -301,7 +301,7 @@ def translate(name: str, index: int, expr: object) -> PythonXPath | None:
 def install() -> list[str]:
     """The speed-ups (idempotent): the names of the expressions replaced, "element lookup" when
     trafilatura's parser got the C-level lookup, "lean fast pass" when its fast pass stopped copying
-    a tree it never reads."""
+    a tree it never reads, "stoplist" when jusText passes the all-language stoplist through."""
     replaced = install_pruning()
     if install_element_lookup():
         replaced.append("element lookup")
