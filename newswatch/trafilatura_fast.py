@@ -339,6 +339,7 @@ def install_stoplist() -> bool:
 
     define_stoplist.newswatch_lean = True  # type: ignore[attr-defined]
     define_stoplist.original = original  # type: ignore[attr-defined]
+    all_languages_stoplist.original = external.jt_stoplist_init  # type: ignore[attr-defined]
     justext_core.define_stoplist = define_stoplist
     # trafilatura's call for it, on first use
     external.jt_stoplist_init = all_languages_stoplist  # type: ignore[assignment]
@@ -346,14 +347,14 @@ def install_stoplist() -> bool:
 
 
 def all_languages_stoplist() -> frozenset[str]:
-    """The union of jusText's stoplists, as trafilatura's `jt_stoplist_init` gathers it, lowercased as
+    """The union of jusText's stoplists, gathered by trafilatura's own `jt_stoplist_init`, lowercased as
     jusText would (they are lowercase already), kept where trafilatura looks for it."""
-    from justext.utils import get_stoplist, get_stoplists
     from trafilatura import external
 
     words = external.JT_STOPLIST
     if not isinstance(words, Stoplist):
-        words = Stoplist(w.lower() for language in get_stoplists() for w in get_stoplist(language))
+        gather = getattr(all_languages_stoplist, "original", external.jt_stoplist_init)
+        words = Stoplist(w.lower() for w in gather())
         external.JT_STOPLIST = words  # type: ignore[assignment]
     return words
 

@@ -377,16 +377,11 @@ def test_jusText_classifies_the_corpus_alike_with_the_stoplist(
     fast = justext_all()
     monkeypatch.setattr(justext.core, "define_stoplist", getattr(lean, "original"))  # noqa: B009
     monkeypatch.setattr(trafilatura.external, "JT_STOPLIST", None)
-    monkeypatch.setattr(trafilatura.external, "jt_stoplist_init", _trafilaturas_jt_stoplist_init)
+    monkeypatch.setattr(
+        trafilatura.external,
+        "jt_stoplist_init",
+        trafilatura_fast.all_languages_stoplist.original,  # type: ignore[attr-defined]
+    )
     assert justext_all() == fast
     assert type(trafilatura.external.JT_STOPLIST) is tuple  # the comparison ran on trafilatura's own
     assert sum(1 for body in fast if len(body) > 1000) > 40
-
-
-def _trafilaturas_jt_stoplist_init() -> tuple[str, ...]:
-    """trafilatura 2.3.1's jt_stoplist_init, as it reads."""
-    from justext.utils import get_stoplist, get_stoplists
-
-    words = tuple({word for language in get_stoplists() for word in get_stoplist(language)})
-    trafilatura.external.JT_STOPLIST = words  # type: ignore[assignment]
-    return words
